@@ -1,0 +1,1 @@
+"""The command line: parsing, calling the engine, rendering, mapping errors to exit codes."""

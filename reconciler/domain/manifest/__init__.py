@@ -1,0 +1,1 @@
+"""PushTask manifests and pushctl.yaml: models, the safe loader and semantic validation."""

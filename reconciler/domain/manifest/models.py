@@ -1,0 +1,114 @@
+"""Pydantic models of the PushTask manifest kind and of pushctl.yaml (DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reconciler.domain.manifest.push_body import validate_push_body
+
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+class DesiredState(StrEnum):
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    RECALLED = "recalled"
+    CANCELLED = "cancelled"
+    OVERRIDDEN = "overridden"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Metadata(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    app: str = Field(min_length=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class PushTaskSpec(_Strict):
+    state: DesiredState
+    push_id: str | None = Field(default=None, alias="pushId", pattern=r"^[0-9]{1,20}$")
+    overridden_by: str | None = Field(default=None, alias="overriddenBy", pattern=NAME_PATTERN)
+    force_collapse: bool = Field(default=False, alias="forceCollapse")
+    #: The /v3/push/app request body, TPNS field names verbatim, validated field by field.
+    push: dict[str, Any] | None = None
+
+    @field_validator("push")
+    @classmethod
+    def _validate_push(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else validate_push_body(value)
+
+    @model_validator(mode="after")
+    def _state_fields(self) -> PushTaskSpec:
+        if self.state is DesiredState.OVERRIDDEN and not self.overridden_by:
+            raise ValueError("state: overridden requires `overriddenBy: <name of the new task>`")
+        if self.state is not DesiredState.OVERRIDDEN and self.overridden_by:
+            raise ValueError("`overriddenBy` is only allowed with `state: overridden`")
+        if self.push_id is None and self.push is None:
+            raise ValueError("give `push` (a task pushctl creates) or `pushId` (adopt a live task)")
+        return self
+
+
+class PushTask(_Strict):
+    api_version: Literal["pushctl/v1"] = Field(alias="apiVersion")
+    kind: Literal["PushTask"]
+    metadata: Metadata
+    spec: PushTaskSpec
+
+    @property
+    def address(self) -> str:
+        return f"{self.metadata.app}/{self.metadata.name}"
+
+
+class DeclaredTask(BaseModel):
+    """A PushTask and where it was declared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task: PushTask
+    file: str
+    line: int = 1
+    column: int = 1
+
+    @property
+    def address(self) -> str:
+        return self.task.address
+
+
+class Platform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+
+
+class AppCapabilities(_Strict):
+    #: Recall (revoke_push_msg) is offline at TPNS today; enable only where it works.
+    recall: bool = False
+
+
+class AppConfig(_Strict):
+    access_id: str = Field(alias="accessId", pattern=r"^[0-9]{6,20}$")
+    platform: Platform
+    region: Literal["ap-guangzhou", "ap-shanghai", "ap-hongkong", "ap-singapore"] | None = None
+    endpoint: str | None = None
+    auth: Literal["signature", "basic"] = "signature"
+    secret_key_env: str = Field(alias="secretKeyEnv", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    capabilities: AppCapabilities = Field(default_factory=AppCapabilities)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> AppConfig:
+        if (self.region is None) == (self.endpoint is None):
+            raise ValueError("give exactly one of `region` or `endpoint`")
+        return self
+
+
+class PushctlConfig(_Strict):
+    apps: dict[str, AppConfig] = Field(min_length=1)
+    state: str = "sqlite:.pushctl/state.db"
+    #: UTC offset of TPNS wall-clock strings (send_time, date); reference section 10 item 10.
+    tpns_utc_offset: str = Field(default="+08:00", alias="tpnsUtcOffset", pattern=r"^[+-]\d\d:\d\d$")

@@ -1,0 +1,147 @@
+"""The Plan: a frozen value that says which TPNS calls close the gap, and why.
+
+This module owns the plan's types and its JSON form (`format_version` 1.0, DESIGN.md section 4).
+Apply takes only a Plan; the reason text explains and never steers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = "1.0"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    OVERRIDE = "override"
+    REPLACE = "replace"
+    STOP = "stop"
+    RECALL = "recall"
+    CANCEL = "cancel"
+    ADOPT = "adopt"
+    FORGET = "forget"
+    NO_OP = "no-op"
+
+
+#: Text-output symbol of each action (DESIGN.md section 4).
+SYMBOLS: dict[Action, str] = {
+    Action.CREATE: "+",
+    Action.OVERRIDE: "~",
+    Action.REPLACE: "-/+",
+    Action.STOP: "-",
+    Action.RECALL: "-",
+    Action.CANCEL: "-",
+    Action.ADOPT: "=",
+    Action.FORGET: "=",
+    Action.NO_OP: " ",
+}
+
+#: Actions that call TPNS (the rest only touch the state store).
+MUTATING_ACTIONS = frozenset(
+    {Action.CREATE, Action.OVERRIDE, Action.REPLACE, Action.STOP, Action.RECALL, Action.CANCEL}
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ApiCall(_Frozen):
+    """One TPNS request the change will make, in order. Bodies never hold secrets."""
+
+    path: str
+    body: dict[str, Any]
+
+
+class DiffEntry(_Frozen):
+    """One field-level difference (our own diff type; deepdiff never leaves diff.py)."""
+
+    op: Literal["add", "remove", "change"]
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+class Change(_Frozen):
+    """One action on one task address (`app/name`)."""
+
+    address: str
+    app: str
+    action: Action
+    push_id: str | None = None
+    #: For create/override/replace: the address the newly created push belongs to.
+    new_address: str | None = None
+    api_calls: tuple[ApiCall, ...] = ()
+    reason: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    diff: tuple[DiffEntry, ...] = ()
+    reversible: bool = False
+    audience: str = ""
+    deadline: datetime | None = None
+    warnings: tuple[str, ...] = ()
+    #: Addresses whose changes must be applied before this one.
+    depends_on: tuple[str, ...] = ()
+
+
+class Diagnostic(_Frozen):
+    severity: Literal["error", "warning"]
+    code: str
+    address: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    message: str
+
+
+class ApiUsage(_Frozen):
+    """TPNS calls made while refreshing, per endpoint path, beside the fewest possible."""
+
+    calls: dict[str, int] = Field(default_factory=dict)
+    lower_bound: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+class Plan(_Frozen):
+    format_version: str = FORMAT_VERSION
+    tool_version: str
+    created_at: datetime
+    not_after: datetime | None = None
+    applyable: bool = True
+    summary: dict[str, int] = Field(default_factory=dict)
+    changes: tuple[Change, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    api_usage: ApiUsage = Field(default_factory=ApiUsage)
+    #: SHA-256 of the canonical desired input.
+    input_digest: str = ""
+    state_lineage: str = ""
+    state_serial: int = 0
+    #: push id -> fingerprint of the live record read while planning.
+    live_fingerprints: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(c.action is not Action.NO_OP for c in self.changes)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=indent, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls.model_validate_json(text)
+
+
+def summarize(changes: tuple[Change, ...] | list[Change]) -> dict[str, int]:
+    """A count per action name, every action present, in a stable order."""
+    counts = {action.value: 0 for action in Action}
+    for change in changes:
+        counts[change.action.value] += 1
+    return counts

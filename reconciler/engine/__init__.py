@@ -1,0 +1,1 @@
+"""The engine: live reads (refresh), the apply executor and the importer."""

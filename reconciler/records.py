@@ -1,0 +1,106 @@
+"""Value types shared by the I/O layer (tpns, state) and the pure domain.
+
+Plain frozen records, no behaviour beyond derived properties: the TPNS client produces
+`LiveTask`, the state store produces `StateSnapshot`, the planner consumes both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LiveStatus(StrEnum):
+    """The ten documented TPNS task statuses (reference section 5.1)."""
+
+    INIT = "PUSH_INIT"
+    WAIT = "PUSH_WAIT"
+    STARTED = "PUSH_STARTED"
+    FINISHED = "PUSH_FINISHED"
+    FAILED = "PUSH_FAILED"
+    CANCELED = "PUSH_CANCELED"
+    DELETED = "PUSH_DELETED"
+    REVOKED = "PUSH_REVOKED"
+    COLLAPSED = "PUSH_COLLAPSED"
+    DELETED_PUSH_MSG = "PUSH_DELETED_PUSH_MSG"
+
+
+#: Statuses from which TPNS never moves a task again.
+SETTLED_STATUSES = frozenset(
+    {
+        LiveStatus.CANCELED,
+        LiveStatus.COLLAPSED,
+        LiveStatus.DELETED_PUSH_MSG,
+        LiveStatus.REVOKED,
+        LiveStatus.FAILED,
+        LiveStatus.DELETED,
+    }
+)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LiveTask(Frozen):
+    """One task as TPNS reports it (`pushRecordData[]`), normalised.
+
+    `date` is timezone-aware (TPNS wall time interpreted in the configured zone, UTC+8 by
+    default): the scheduled send time of a scheduled task, otherwise its creation time.
+    """
+
+    push_id: str
+    status: LiveStatus
+    date: datetime
+    push_type: str
+    message_type: str
+    title: str = ""
+    content: str = ""
+    environment: str = ""
+    expire_time: int = 0
+    collapse_id: int = 0
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED_STATUSES
+
+
+class TaskBinding(Frozen):
+    """What the state store knows of one declared task."""
+
+    address: str
+    app: str
+    push_id: str
+    created_by_pushctl: bool
+    last_status: LiveStatus | None = None
+    date: datetime | None = None
+    collapse_id: int = 0
+    content_digest: str = ""
+    #: The /v3/push/app body pushctl last sent for this task (empty for adopted tasks).
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class Intent(Frozen):
+    """A write-ahead record of a `/v3/push/app` call that has no recorded outcome yet."""
+
+    intent_id: str
+    run_id: str
+    address: str
+    app: str
+    action: str
+    body_digest: str
+    body: dict[str, Any]
+    created_at: datetime
+
+
+class StateSnapshot(Frozen):
+    """Everything the planner needs from the state store, read once."""
+
+    lineage: str
+    serial: int
+    bindings: dict[str, TaskBinding] = Field(default_factory=dict)
+    open_intents: tuple[Intent, ...] = ()

@@ -1,0 +1,1 @@
+"""Rendering of plans, diagnostics and reports: text, JSON, Markdown, GitHub annotations."""
