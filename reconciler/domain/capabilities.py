@@ -6,7 +6,12 @@ None when allowed, or the reason it is not, so callers can turn it into a diagno
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
 from reconciler.domain.manifest.models import AppConfig, Platform
+from reconciler.records import LiveStatus, LiveTask
 
 #: Audience types that accept `send_time`, `loop_param` and cancel_timing_task.
 SCHEDULABLE_AUDIENCES = frozenset({"all", "tag", "package_account_push"})
@@ -31,7 +36,10 @@ REPORTED_PUSH_TYPE = {
 def can_schedule(audience_type: str) -> str | None:
     if audience_type in SCHEDULABLE_AUDIENCES:
         return None
-    return f"audience_type {audience_type!r} cannot be scheduled; only all, tag and package_account_push"
+    return (
+        f"audience_type {audience_type!r} cannot be scheduled; "
+        "only all, tag and package_account_push"
+    )
 
 
 def can_cancel(audience_type: str) -> str | None:
@@ -75,3 +83,73 @@ def can_override(audience_type: str) -> str | None:
         f"audience_type {audience_type!r} has no collapse id and cannot be overridden; "
         "only all, tag and package_account_push; declare `state: stopped` instead"
     )
+
+
+# --- Refusals with stable diagnostic codes, and the status rules of reference section 10 item 7.
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why TPNS would refuse an operation: a stable diagnostic code and what to do instead."""
+
+    code: str
+    message: str
+
+
+def cancel_refusal(audience_type: str) -> Refusal | None:
+    reason = can_cancel(audience_type)
+    return None if reason is None else Refusal("cancel.audience", reason)
+
+
+def stop_refusal(app: AppConfig, audience_type: str) -> Refusal | None:
+    reason = can_stop(app, audience_type)
+    if reason is None:
+        return None
+    return Refusal("stop.ios" if app.platform is Platform.IOS else "stop.audience", reason)
+
+
+def recall_refusal(app: AppConfig, audience_type: str) -> Refusal | None:
+    reason = can_recall(app, audience_type)
+    if reason is None:
+        return None
+    code = "recall.audience" if app.capabilities.recall else "recall.unavailable"
+    return Refusal(code, reason)
+
+
+def override_refusal(audience_type: str) -> Refusal | None:
+    reason = can_override(audience_type)
+    return None if reason is None else Refusal("override.audience", reason)
+
+
+#: TPNS's default offline retention when a record reports none (reference section 4.8).
+DEFAULT_EXPIRE_SECONDS = 86400
+_NOT_DISPATCHED = frozenset({LiveStatus.INIT, LiveStatus.WAIT})
+
+
+def is_scheduled(live: LiveTask, now: datetime) -> bool:
+    """Created, not dispatched, and due later: the only state cancel_timing_task accepts."""
+    return live.status in _NOT_DISPATCHED and live.date > now
+
+
+def has_started(live: LiveTask, now: datetime) -> bool:
+    """Delivery has begun (or is due), so cancel is no longer possible."""
+    if live.status in {LiveStatus.STARTED, LiveStatus.FINISHED}:
+        return True
+    return live.status in _NOT_DISPATCHED and live.date <= now
+
+
+def offline_window_open(live: LiveTask, now: datetime) -> bool:
+    """Terminate still has pending offline messages to drop (stop_push_msg is accepted)."""
+    if live.status is LiveStatus.FINISHED:
+        # A record without expireTime is read with TPNS's default rather than as "real-time":
+        # planning a stop the server then finds settled is harmless, missing one is not.
+        seconds = live.expire_time or DEFAULT_EXPIRE_SECONDS
+        return now < live.date + timedelta(seconds=seconds)
+    return has_started(live, now)
+
+
+def audience_type_of(body: dict[str, Any] | None, live: LiveTask | None) -> str:
+    """The declared audience_type, else the one TPNS reports for the live task."""
+    if body and body.get("audience_type"):
+        return str(body["audience_type"])
+    return live.push_type if live is not None else ""

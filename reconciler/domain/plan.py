@@ -6,6 +6,7 @@ Apply takes only a Plan; the reason text explains and never steers.
 
 from __future__ import annotations
 
+import heapq
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -139,9 +140,65 @@ class Plan(_Frozen):
         return cls.model_validate_json(text)
 
 
-def summarize(changes: tuple[Change, ...] | list[Change]) -> dict[str, int]:
-    """A count per action name, every action present, in a stable order."""
+def summarize(changes: tuple[Change, ...] | list[Change], *, no_ops: int = 0) -> dict[str, int]:
+    """A count per action name, every action present, in a stable order.
+
+    No-op changes are not listed in a plan; `no_ops` counts the tasks that already match.
+    """
     counts = {action.value: 0 for action in Action}
     for change in changes:
         counts[change.action.value] += 1
+    counts[Action.NO_OP.value] += no_ops
     return counts
+
+
+#: Order of a task's own changes: state-only first, then status calls, then new pushes.
+ACTION_RANK = {
+    Action.ADOPT: 0,
+    Action.FORGET: 0,
+    Action.CANCEL: 1,
+    Action.STOP: 1,
+    Action.RECALL: 1,
+    Action.REPLACE: 2,
+    Action.OVERRIDE: 2,
+    Action.CREATE: 3,
+}
+
+
+def order_changes(changes: list[Change]) -> list[Change]:
+    """Dependencies first, then by address and action."""
+    keys = [(c.address, ACTION_RANK.get(c.action, 9), index) for index, c in enumerate(changes)]
+    by_address: dict[str, list[int]] = {}
+    for index, change in enumerate(changes):
+        by_address.setdefault(change.address, []).append(index)
+    waiting = [sum(len(by_address.get(a, [])) for a in set(c.depends_on)) for c in changes]
+    dependents: dict[int, list[int]] = {}
+    for index, change in enumerate(changes):
+        for address in set(change.depends_on):
+            for before in by_address.get(address, []):
+                dependents.setdefault(before, []).append(index)
+    ready = [keys[i] for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    ordered: list[Change] = []
+    while ready:
+        index = heapq.heappop(ready)[2]
+        ordered.append(changes[index])
+        for after in dependents.get(index, []):
+            waiting[after] -= 1
+            if waiting[after] == 0:
+                heapq.heappush(ready, keys[after])
+    return ordered
+
+
+def select_targets(changes: list[Change], targets: frozenset[str]) -> list[Change]:
+    """Changes of the target addresses (also as the new push's address), plus their dependencies."""
+    if not targets:
+        return changes
+    wanted = set(targets)
+    kept = [c for c in changes if c.address in wanted or c.new_address in wanted]
+    needed = {d for c in kept for d in c.depends_on}
+    while needed - wanted:
+        wanted |= needed
+        kept = [c for c in changes if c.address in wanted or c.new_address in wanted]
+        needed = {d for c in kept for d in c.depends_on}
+    return kept

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reconciler.domain.manifest.push_body import validate_push_body
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class DesiredState(StrEnum):
@@ -100,6 +102,23 @@ class AppConfig(_Strict):
     secret_key_env: str = Field(alias="secretKeyEnv", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     capabilities: AppCapabilities = Field(default_factory=AppCapabilities)
 
+    @field_validator("endpoint")
+    @classmethod
+    def _safe_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "emulator" or value.startswith("emulator:"):
+            return value
+        url = urlsplit(value)
+        if url.scheme == "https" and url.hostname:
+            return value
+        if url.scheme == "http" and url.hostname in LOOPBACK_HOSTS:
+            return value
+        if url.scheme == "http":
+            raise ValueError(
+                f"plain http:// is refused for {url.hostname!r}; use https:// "
+                "(http:// is allowed for loopback hosts only)"
+            )
+        raise ValueError("endpoint must be https://HOST, http://127.0.0.1:PORT or emulator[:PATH]")
+
     @model_validator(mode="after")
     def _one_location(self) -> AppConfig:
         if (self.region is None) == (self.endpoint is None):
@@ -111,4 +130,6 @@ class PushctlConfig(_Strict):
     apps: dict[str, AppConfig] = Field(min_length=1)
     state: str = "sqlite:.pushctl/state.db"
     #: UTC offset of TPNS wall-clock strings (send_time, date); reference section 10 item 10.
-    tpns_utc_offset: str = Field(default="+08:00", alias="tpnsUtcOffset", pattern=r"^[+-]\d\d:\d\d$")
+    tpns_utc_offset: str = Field(
+        default="+08:00", alias="tpnsUtcOffset", pattern=r"^[+-]\d\d:\d\d$"
+    )

@@ -1,0 +1,5 @@
+"""`python -m reconciler` is `pushctl`."""
+
+from reconciler.cli.main import main
+
+main()

@@ -1,0 +1,199 @@
+"""`pushctl apply`: make exactly the calls of a plan, then check that nothing is left."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import re
+import socket
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.options import manifest_option, manifest_paths
+from reconciler.cli.plan_cmd import emit_plan, has_errors, load_and_validate, plan_for, read_plan_file
+from reconciler.domain.manifest.models import DeclaredTask
+from reconciler.domain.plan import Plan
+from reconciler.engine.apply import ApplyReport, ChangeOutcome
+from reconciler.engine.apply_session import ApplyRun, run_apply
+from reconciler.errors import ApplyFailed, PushctlError, UsageError
+from reconciler.render.diagnostics import render_diagnostics_text
+from reconciler.state.audit import provenance_from_env
+from reconciler.state.store import LockHolder
+
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    match = DURATION.match(text.strip())
+    if match is None:
+        raise UsageError(f"--lock-timeout {text!r}: write a duration such as 30s, 2m or 0")
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+
+
+def local_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def new_run(workspace: Workspace, lock_timeout: float, *, echo_outcome: bool) -> ApplyRun:
+    run_id = uuid.uuid4().hex[:12]
+    commit = local_commit()
+    provenance = provenance_from_env(
+        workspace.env,
+        local_user=getpass.getuser(),
+        local_host=socket.gethostname(),
+        local_commit=commit,
+    )
+    holder = LockHolder(
+        lock_id=run_id,
+        user=provenance.who.ci_actor or provenance.who.user,
+        host=provenance.where.host,
+        run_id=run_id,
+        commit=commit or "",
+        pid=os.getpid(),
+        acquired_at=datetime.now(UTC),
+    )
+    secrets = [
+        workspace.env[app.secret_key_env]
+        for app in workspace.config.apps.values()
+        if workspace.env.get(app.secret_key_env)
+    ]
+    return ApplyRun(
+        run_id=run_id,
+        holder=holder,
+        provenance=provenance,
+        lock_timeout=lock_timeout,
+        now=workspace.now,
+        utc_offset=workspace.config.tpns_utc_offset,
+        secrets=secrets,
+        on_outcome=echo_line if echo_outcome else None,
+    )
+
+
+def echo_line(outcome: ChangeOutcome) -> None:
+    mark = "ok" if outcome.ok else "FAILED"
+    click.echo(f"  {outcome.address}: {outcome.action.value} {mark}: {outcome.detail}")
+
+
+async def apply_and_close(workspace: Workspace, plan: Plan, run: ApplyRun) -> ApplyReport:
+    store = workspace.open_state()
+    apps = sorted({c.app for c in plan.changes})
+    clients = workspace.clients(apps)
+    try:
+        return await run_apply(plan, store=store, clients=clients, run=run)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+
+
+def confirm(plan: Plan, auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "apply needs confirmation and stdin is not a terminal; "
+            "review the plan, then pass --auto-approve (or apply a saved plan file)"
+        )
+    answer = click.prompt(
+        "\nDo you want to make these TPNS calls? Only 'yes' will be accepted", default=""
+    )
+    if answer != "yes":
+        raise click.Abort()
+
+
+def report(result: ApplyReport) -> None:
+    for line in result.resolved_intents:
+        click.echo(f"Resolved: {line}")
+    changed = len(result.succeeded)
+    failed = result.failed
+    if failed:
+        click.echo(f"\nApply incomplete: {changed} succeeded, {len(failed)} failed.", err=True)
+        for outcome in failed:
+            click.echo(f"  {outcome.address} ({outcome.action.value}): {outcome.detail}", err=True)
+        raise ApplyFailed(
+            f"{len(failed)} change(s) failed; what succeeded is recorded",
+            hint="run `pushctl plan` to see what is left, then apply again",
+        )
+    click.echo(f"\nApply complete: {changed} change(s) made.")
+
+
+def check_converged(
+    workspace: Workspace, tasks: list[DeclaredTask], diagnostics_ok: bool
+) -> None:
+    if not diagnostics_ok:
+        return
+    after = asyncio.run(plan_for(workspace, tasks, [], targets=frozenset(), refresh="auto"))
+    if after.is_empty:
+        click.echo("Converged: a fresh plan is empty.")
+        return
+    left = ", ".join(f"{c.address} ({c.action.value})" for c in after.changes)
+    raise ApplyFailed(
+        f"not converged: a fresh plan still has changes: {left}",
+        hint="run `pushctl plan` to see why",
+    )
+
+
+@click.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@manifest_option
+@click.option("--auto-approve", is_flag=True, help="Do not ask before making the calls.")
+@click.option(
+    "--lock-timeout",
+    default="30s",
+    show_default=True,
+    help="How long to wait for another run's lock (e.g. 0, 30s, 2m). Exit 3 if not acquired.",
+)
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    planfile: Path | None,
+    files: tuple[str, ...],
+    auto_approve: bool,
+    lock_timeout: str,
+) -> None:
+    """Apply a saved plan exactly (PLANFILE), or plan, confirm and apply (-f PATH)."""
+    timeout = parse_duration(lock_timeout)
+    if planfile is not None and files:
+        raise UsageError("give a PLANFILE or -f PATH, not both")
+    color = global_options(ctx).color
+    if planfile is not None:
+        plan = read_plan_file(planfile)
+        workspace = open_workspace(ctx, [])
+        tasks: list[DeclaredTask] = []
+    else:
+        paths = manifest_paths(files)
+        workspace = open_workspace(ctx, paths)
+        tasks, diagnostics = load_and_validate(workspace, paths)
+        if has_errors(diagnostics):
+            click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks)), err=True)
+            raise PushctlError("manifests are invalid; nothing was read or applied")
+        plan = asyncio.run(
+            plan_for(workspace, tasks, diagnostics, targets=frozenset(), refresh="auto")
+        )
+        emit_plan(plan, "text", color=color)
+        if not plan.applyable:
+            raise PushctlError("the plan has errors; fix them and run apply again")
+        if plan.is_empty:
+            return
+        confirm(plan, auto_approve)
+    if plan.is_empty:
+        click.echo("No changes. Live push tasks match the manifests.")
+        return
+    click.echo("Applying:")
+    run = new_run(workspace, timeout, echo_outcome=True)
+    report(asyncio.run(apply_and_close(workspace, plan, run)))
+    if tasks:
+        check_converged(workspace, tasks, diagnostics_ok=True)

@@ -1,0 +1,152 @@
+"""The composition root: config, state store, TPNS clients and clock, built for a command.
+
+Only the CLI wires concrete pieces together; the engine receives them ready-made.
+An app whose endpoint is `emulator[:PATH]` gets the embedded emulator (a SQLite file, by default
+`.pushctl/emulator.db` beside pushctl.yaml) through an in-process ASGI transport.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+import httpx
+
+from reconciler.cli.main import GlobalOptions
+from reconciler.domain.manifest.config import find_config, load_config
+from reconciler.domain.manifest.models import AppConfig, PushctlConfig
+from reconciler.errors import ConfigError
+from reconciler.state import open_store
+from reconciler.tpns.auth import Secret
+from reconciler.tpns.client import TpnsClient
+from reconciler.tpns.endpoints import resolve_base_url
+
+if TYPE_CHECKING:
+    from reconciler.emulator import EmulatorCore
+    from reconciler.state.store import StateStore
+
+EMULATOR_ENDPOINT = "emulator"
+DEFAULT_EMULATOR_DB = ".pushctl/emulator.db"
+#: Secret the embedded emulator uses when the app's secretKeyEnv is unset: it guards nothing real.
+EMULATOR_FALLBACK_SECRET = "pushctl-emulator-local-secret"
+
+
+@dataclass
+class Workspace:
+    """Everything a command needs, resolved from --config / pushctl.yaml and the environment."""
+
+    config: PushctlConfig
+    config_path: Path
+    env: Mapping[str, str]
+    emulators: dict[str, EmulatorCore] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent
+
+    def now(self) -> datetime:
+        """The current time; the embedded emulator's clock when one is in use."""
+        for core in self.emulators.values():
+            return core.clock.now()
+        return datetime.now(UTC)
+
+    def open_state(self) -> StateStore:
+        return open_store(self.config.state, base_dir=self.base_dir)
+
+    def client_for(self, app_key: str) -> TpnsClient:
+        app = self.config.apps.get(app_key)
+        if app is None:
+            known = ", ".join(sorted(self.config.apps))
+            raise ConfigError(
+                f"app {app_key!r} is not in {self.config_path}", hint=f"known apps: {known}"
+            )
+        if is_emulator_endpoint(app.endpoint):
+            return self._embedded_client(app)
+        return TpnsClient(
+            access_id=app.access_id,
+            secret=self._secret(app),
+            base_url=resolve_base_url(region=app.region, endpoint=app.endpoint),
+            auth=app.auth,
+            utc_offset=self.config.tpns_utc_offset,
+        )
+
+    def clients(self, app_keys: Sequence[str] | None = None) -> dict[str, TpnsClient]:
+        keys = sorted(self.config.apps) if app_keys is None else sorted(set(app_keys))
+        return {key: self.client_for(key) for key in keys}
+
+    def _secret(self, app: AppConfig) -> Secret:
+        value = self.env.get(app.secret_key_env)
+        if value:
+            return Secret(value)
+        if is_emulator_endpoint(app.endpoint):
+            return Secret(EMULATOR_FALLBACK_SECRET)
+        raise ConfigError(
+            f"environment variable {app.secret_key_env} is not set "
+            f"(the SecretKey of app {app.access_id})",
+            hint=f"export {app.secret_key_env}=... ; secrets are read only from the environment",
+        )
+
+    def _embedded_client(self, app: AppConfig) -> TpnsClient:
+        from reconciler.emulator import AppSpec, create_app
+
+        core = self._emulator(app.endpoint or EMULATOR_ENDPOINT)
+        secret = self._secret(app)
+        core.add_app(
+            AppSpec(
+                access_id=app.access_id,
+                secret=secret.reveal(),
+                platform=app.platform.value,
+                recall_enabled=app.capabilities.recall,
+            )
+        )
+        clock: Callable[[], float] = lambda: core.clock.now().timestamp()  # noqa: E731
+        return TpnsClient(
+            access_id=app.access_id,
+            secret=secret,
+            base_url="http://emulator.local",
+            auth=app.auth,
+            transport=httpx.ASGITransport(app=create_app(core)),
+            clock=clock,
+            utc_offset=self.config.tpns_utc_offset,
+        )
+
+    def _emulator(self, endpoint: str) -> EmulatorCore:
+        from reconciler.emulator import EmulatorCore
+
+        _, _, rel = endpoint.partition(":")
+        db_path = (self.base_dir / (rel or DEFAULT_EMULATOR_DB)).resolve()
+        key = str(db_path)
+        if key not in self.emulators:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            self.emulators[key] = EmulatorCore(db_path=db_path)
+        return self.emulators[key]
+
+
+def is_emulator_endpoint(endpoint: str | None) -> bool:
+    return endpoint is not None and (
+        endpoint == EMULATOR_ENDPOINT or endpoint.startswith(EMULATOR_ENDPOINT + ":")
+    )
+
+
+def global_options(ctx: click.Context) -> GlobalOptions:
+    obj = ctx.find_root().obj
+    if isinstance(obj, GlobalOptions):
+        return obj
+    return GlobalOptions(config=None, color=False, verbose=0)
+
+
+def open_workspace(ctx: click.Context, manifest_paths: Sequence[Path] = ()) -> Workspace:
+    """Find and load pushctl.yaml for this command."""
+    options = global_options(ctx)
+    path = find_config(options.config, list(manifest_paths))
+    return Workspace(config=load_config(path), config_path=path, env=dict(os.environ))
+
+
+def open_state_store(ctx: click.Context) -> StateStore:
+    """The state store named by pushctl.yaml's `state:` key."""
+    return open_workspace(ctx).open_state()

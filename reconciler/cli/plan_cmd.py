@@ -1,0 +1,201 @@
+"""`pushctl validate`, `plan`, `show` and `schema`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.options import manifest_option, manifest_paths
+from reconciler.domain.manifest.loader import load_manifests
+from reconciler.domain.manifest.models import DeclaredTask
+from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
+from reconciler.domain.manifest.validate import validate_tasks
+from reconciler.domain.plan import Diagnostic, Plan
+from reconciler.engine.planning import PlanRequest, build_plan
+from reconciler.errors import PushctlError, UsageError
+from reconciler.render.diagnostics import render_diagnostics_text
+from reconciler.render.github import render_github_annotations
+from reconciler.render.json_out import render_diagnostics_json, render_plan_json
+from reconciler.render.markdown import render_plan_markdown
+from reconciler.render.text import render_plan_text
+
+EXIT_CHANGES = 2
+
+
+def load_and_validate(
+    workspace: Workspace, paths: list[Path]
+) -> tuple[list[DeclaredTask], list[Diagnostic]]:
+    """Load manifests and check them; raises before any network use."""
+    tasks = load_manifests(paths, stdin=sys.stdin)
+    return tasks, validate_tasks(tasks, workspace.config)
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+@click.command()
+@manifest_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations (::error file=...).",
+)
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
+    """Check manifests and pushctl.yaml without calling TPNS. Exit 1 on any error."""
+    paths = manifest_paths(files)
+    workspace = open_workspace(ctx, paths)
+    tasks, diagnostics = load_and_validate(workspace, paths)
+    if fmt == "json":
+        click.echo(render_diagnostics_json(diagnostics), nl=False)
+    elif fmt == "github":
+        click.echo(render_github_annotations(diagnostics), nl=False)
+    else:
+        color = global_options(ctx).color
+        click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks), color=color))
+    if has_errors(diagnostics):
+        ctx.exit(1)
+
+
+async def plan_for(
+    workspace: Workspace,
+    tasks: list[DeclaredTask],
+    diagnostics: list[Diagnostic],
+    *,
+    targets: frozenset[str],
+    refresh: str,
+) -> Plan:
+    store = workspace.open_state()
+    snapshot = store.snapshot()
+    apps = {t.task.metadata.app for t in tasks} | {b.app for b in snapshot.bindings.values()}
+    clients = workspace.clients(sorted(a for a in apps if a in workspace.config.apps))
+    try:
+        request = PlanRequest(
+            desired=tasks,
+            config=workspace.config,
+            state=snapshot,
+            now=workspace.now(),
+            targets=targets,
+            refresh="all" if refresh == "all" else "auto",
+            extra_diagnostics=tuple(d for d in diagnostics if d.severity == "warning"),
+        )
+        quotas = {app: client.quota for app, client in clients.items()}
+        return await build_plan(request, readers=clients, quotas=quotas)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+
+
+def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
+    if fmt == "json":
+        click.echo(render_plan_json(plan), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_plan_markdown(plan))
+    else:
+        click.echo(render_plan_text(plan, color=color), nl=False)
+
+
+@click.command()
+@manifest_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes (0 = none, 1 = error).",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Plan only this task (app/name) and the tasks it overrides; repeatable.",
+)
+@click.option(
+    "--refresh",
+    type=click.Choice(["auto", "all"]),
+    default="auto",
+    show_default=True,
+    help="all re-reads settled tasks too.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text"
+)
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    out: Path | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    refresh: str,
+    fmt: str,
+) -> None:
+    """Read live tasks, diff them against the manifests, print the TPNS calls that close the gap."""
+    paths = manifest_paths(files)
+    workspace = open_workspace(ctx, paths)
+    tasks, diagnostics = load_and_validate(workspace, paths)
+    if has_errors(diagnostics):
+        click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks)), err=True)
+        raise PushctlError("manifests are invalid; nothing was read or planned")
+    for target in targets:
+        if target not in {t.address for t in tasks}:
+            raise UsageError(f"--target {target}: no such task in the manifests (use app/name)")
+    result = asyncio.run(
+        plan_for(workspace, tasks, diagnostics, targets=frozenset(targets), refresh=refresh)
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_plan_json(result), encoding="utf-8")
+    emit_plan(result, fmt, color=global_options(ctx).color)
+    if out is not None and fmt == "text":
+        click.echo(f"\nSaved the plan to {out}. To make exactly these calls: pushctl apply {out}")
+    if not result.applyable:
+        ctx.exit(1)
+    if detailed_exitcode and not result.is_empty:
+        ctx.exit(EXIT_CHANGES)
+
+
+def read_plan_file(path: Path) -> Plan:
+    try:
+        return Plan.from_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PushctlError(f"cannot read plan file {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise PushctlError(
+            f"{path} is not a pushctl plan file: {str(exc).splitlines()[0]}",
+            hint="make one with `pushctl plan --out FILE`",
+        ) from exc
+
+
+@click.command()
+@click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text"
+)
+@click.pass_context
+def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
+    """Print a saved plan."""
+    emit_plan(read_plan_file(planfile), fmt, color=global_options(ctx).color)
+
+
+@click.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["PushTask", "config"]),
+    default="PushTask",
+    show_default=True,
+    help="config prints the schema of pushctl.yaml.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema (draft-07) of the manifest kinds, for editors."""
+    document = manifest_json_schema() if kind == "PushTask" else config_json_schema()
+    click.echo(json.dumps(document, indent=2, sort_keys=True))

@@ -1,0 +1,272 @@
+"""Safe YAML 1.2 loading for manifests and pushctl.yaml (DESIGN.md section 2).
+
+The fast path reads the event stream of ruamel.yaml's C parser and builds plain Python values
+itself, so the checks (anchors, aliases, tags, merge keys, duplicate keys, depth) cost no second
+pass. Only files that fail validation are re-parsed with the round-trip loader, for positions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml import events as ev
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from reconciler.errors import SourceProblem
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+#: The parser `YAML(typ="safe", pure=False)` uses: ruamel.yaml.clib's CParser when installed.
+FAST_PARSER: Any = YAML(typ="safe", pure=False).Parser
+
+# Plain-scalar resolution of ruamel.yaml's YAML 1.2 resolver, so that what its dumper writes
+# unquoted reads back as the same type. Timestamps stay strings: YAML 1.2 has no timestamp type,
+# and `send_time` is validated as ISO 8601 text.
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+    r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)"
+    r"|\.(?:nan|NaN|NAN))$"
+)
+_NUMBER_START = frozenset("-+0123456789.")
+_NULL_START = frozenset("~nN")
+_BOOL_START = frozenset("tTfF")
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """One non-empty document of a file and where it starts (1-based)."""
+
+    data: Any
+    line: int
+    column: int
+
+
+class YamlProblems(Exception):
+    """Raised with every problem found in one file; turned into ManifestError or ConfigError."""
+
+    def __init__(self, problems: list[SourceProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def read_source(path: Path) -> str:
+    """Read a file as UTF-8 text, refusing files over 1 MiB and bytes that are not UTF-8."""
+    name = str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        problem = _problem(name, 1, 1, f"cannot read: {exc.strerror}", "yaml.io")
+        raise YamlProblems([problem]) from exc
+    return decode_source(raw, name)
+
+
+def decode_source(raw: bytes, name: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        message = "file is over 1 MiB; split it into several manifest files"
+        raise YamlProblems([_problem(name, 1, 1, message, "yaml.too_large")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+        raise YamlProblems([_problem(name, line, column, message, "yaml.encoding")]) from exc
+
+
+def load_yaml_text(text: str, name: str) -> list[YamlDocument]:
+    """Parse every document of `text`; empty documents are skipped."""
+    builder = _Builder(name)
+    try:
+        for event in _events(text):
+            builder.feed(event)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        problem = f"YAML syntax: {exc.problem or exc.context}; fix the indentation or quoting"
+        builder.problems.append(_problem(name, line, column, problem, "yaml.syntax"))
+    except YAMLError as exc:
+        builder.problems.append(_problem(name, 1, 1, f"YAML: {exc}", "yaml.syntax"))
+    if builder.problems:
+        raise YamlProblems(builder.problems)
+    return builder.documents
+
+
+def load_yaml_file(path: Path) -> list[YamlDocument]:
+    return load_yaml_text(read_source(path), str(path))
+
+
+def _events(text: str) -> Iterator[Any]:
+    if FAST_PARSER.__name__ != "CParser":  # pragma: no cover - ruamel.yaml.clib missing
+        yield from YAML(typ="safe", pure=True).parse(text)
+        return
+    parser = FAST_PARSER(text)
+    try:
+        while parser.check_event():
+            yield parser.get_event()
+    finally:
+        parser.dispose()
+
+
+def _problem(name: str, line: int, column: int, message: str, code: str) -> SourceProblem:
+    return SourceProblem(file=name, line=line, column=column, message=message, code=code)
+
+
+class _Builder:
+    """Builds documents from parser events, refusing what safe manifests must not contain."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.documents: list[YamlDocument] = []
+        self.problems: list[SourceProblem] = []
+        # Each open collection: [container, pending mapping key or _NO_KEY, start event]
+        self._stack: list[list[Any]] = []
+        self._root: Any = None
+        self._root_event: Any = None
+
+    def feed(self, event: Any) -> None:
+        kind = type(event)
+        if kind is ev.ScalarEvent:
+            self._check_node(event)
+            self._add(_scalar(event), event)
+        elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+            self._open(event, {} if kind is ev.MappingStartEvent else [])
+        elif kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
+            container, _key, start = self._stack.pop()
+            self._add(container, start, nested=True)
+        elif kind is ev.AliasEvent:
+            message = f"aliases (*{event.anchor}) are not allowed; write the value out in full"
+            self._refuse(event, message)
+            self._add(None, event)
+        elif kind is ev.DocumentStartEvent:
+            self._root = self._root_event = None
+        elif kind is ev.DocumentEndEvent and self._root is not None:
+            mark = self._root_event.start_mark
+            self.documents.append(YamlDocument(self._root, mark.line + 1, mark.column + 1))
+
+    def _open(self, event: Any, container: Any) -> None:
+        self._check_node(event)
+        if len(self._stack) == MAX_DEPTH:
+            self._refuse(event, f"nesting deeper than {MAX_DEPTH} levels; flatten this value")
+        self._stack.append([container, _NO_KEY, event])
+
+    def _add(self, value: Any, event: Any, *, nested: bool = False) -> None:
+        if not self._stack:
+            self._root, self._root_event = value, event
+            return
+        frame = self._stack[-1]
+        container = frame[0]
+        if type(container) is list:
+            container.append(value)
+        elif frame[1] is _NO_KEY:
+            frame[1] = self._key(value, event, container, nested=nested)
+        else:
+            if frame[1] is not _BAD_KEY:
+                container[frame[1]] = value
+            frame[1] = _NO_KEY
+
+    def _key(self, value: Any, event: Any, mapping: dict[Any, Any], *, nested: bool) -> Any:
+        if nested:
+            self._refuse(event, "a mapping or list cannot be a key; use a plain string key")
+            return _BAD_KEY
+        if value in mapping:
+            self._refuse(event, f"duplicate key {value!r}; keep one and delete the other")
+            return _BAD_KEY
+        return value
+
+    def _check_node(self, event: Any) -> None:
+        if event.anchor is not None:
+            message = f"anchors (&{event.anchor}) are not allowed; write the value out in full"
+            self._refuse(event, message)
+        if event.tag is not None:
+            message = f"tag {event.tag} is not allowed; remove it and write a plain value"
+            self._refuse(event, message)
+        elif type(event) is ev.ScalarEvent and event.implicit[0] and event.value == "<<":
+            self._refuse(event, "merge keys (<<) are not allowed; write the keys out in full")
+
+    def _refuse(self, event: Any, message: str) -> None:
+        mark = event.start_mark
+        code = "yaml.unsafe"
+        self.problems.append(_problem(self.name, mark.line + 1, mark.column + 1, message, code))
+
+
+_NO_KEY = object()
+_BAD_KEY = object()
+
+
+def _scalar(event: Any) -> Any:
+    value: str = event.value
+    if not event.implicit[0]:  # quoted, block or tagged: a string as written
+        return value
+    first = value[:1]
+    if first in _NUMBER_START:
+        if _INT.match(value):
+            return _to_int(value)
+        if _FLOAT.match(value):
+            return _to_float(value)
+    elif first in _BOOL_START:
+        if _BOOL.match(value):
+            return value.lower() == "true"
+    elif (first in _NULL_START or not value) and _NULL.match(value):
+        return None
+    return value
+
+
+def _to_int(text: str) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits[:1] == "-" else 1
+    digits = digits.lstrip("+-")
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits, 10)
+
+
+def _to_float(text: str) -> float:
+    digits = text.replace("_", "").lower()
+    if digits.endswith(".nan"):
+        return float("nan")
+    if digits.endswith(".inf"):
+        return float("-inf") if digits[:1] == "-" else float("inf")
+    return float(digits)
+
+
+class Locator:
+    """Finds line and column (1-based) of a value path inside the documents of one file.
+
+    Used only after validation failed: the round-trip loader keeps positions (`.lc`) that the
+    fast path does not build. A path that leaves the document points at its deepest parent.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._documents = [d for d in YAML(typ="rt").load_all(text) if d is not None]
+
+    def position(
+        self, document_index: int, path: Sequence[str | int], *, root: tuple[int, int]
+    ) -> tuple[int, int]:
+        """`root` is the document's own position, for documents that are not collections."""
+        node: Any = self._documents[document_index]
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return root
+        line, column = node.lc.line, node.lc.col
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                line, column = node.lc.key(part)
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line, column = node.lc.item(part)
+            else:
+                break
+            node = node[part]
+        return line + 1, column + 1

@@ -1,0 +1,100 @@
+"""Emulator configuration: the values tpns-api.md section 10 leaves open, each with its default.
+
+Nothing here is read from the environment; the CLI and tests build `EmulatorSettings` explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from types import MappingProxyType
+from typing import Literal
+
+Platform = Literal["android", "ios"]
+
+#: Why a task-management call (or an override) was refused -> the ret_code returned.
+#: Section 10 item 4 recommends 1008007 for all of them; keeping them apart lets a test or a
+#: user switch one mapping without touching the rules.
+DEFAULT_REFUSAL_CODES: Mapping[str, int] = MappingProxyType(
+    {
+        "stop_platform": 1008007,  # terminate on an iOS app (item 6)
+        "stop_audience": 1008007,  # terminate a token/account/package_token task (item 5)
+        "stop_state": 1008007,  # terminate before delivery began or after the offline window
+        "revoke_disabled": 1008007,  # recall is offline at TPNS (item 4)
+        "revoke_audience": 1008007,
+        "revoke_state": 1008007,
+        "cancel_audience": 1008007,  # cancel only for all/tag/package_account_push
+        "cancel_state": 1008007,  # cancel once the task was dispatched (item 7)
+        "collapse_unknown": 1008007,  # collapse_id matching no earlier task (item 14)
+        "collapse_audience": 1008007,  # override from a non-broadcast audience
+    }
+)
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One emulated TPNS application: an AccessID is bound to a single platform."""
+
+    access_id: str
+    secret: str
+    platform: Platform
+    recall_enabled: bool = False
+    rate_limits: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.access_id or not self.secret:
+            raise ValueError("an app needs a non-empty access_id and secret")
+        if self.platform not in ("android", "ios"):
+            raise ValueError(f"platform must be android or ios, got {self.platform!r}")
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """Every tunable rule of the emulator; defaults follow tpns-api.md section 10."""
+
+    skew_window_seconds: float = 600.0
+    utc_offset: str = "+08:00"
+    task_delivery_seconds: float = 60.0
+    init_seconds: float = 0.0
+    record_horizon_days: int = 30
+    default_page_limit: int = 20
+    max_page_limit: int = 200
+    rate_limits: bool = True
+    broadcast_push_interval_seconds: float = 1.0
+    statistics_calls_per_hour: int = 200
+    repeat_window_seconds: float = 3600.0
+    strict_push_id_key: bool = False
+    unknown_access_id_code: int = 1008035
+    refusal_codes: Mapping[str, int] = field(default_factory=lambda: DEFAULT_REFUSAL_CODES)
+    first_push_id: int = 100_000_001
+    first_collapse_id: int = 1001
+    max_send_ahead_days: int = 90
+    late_send_tolerance_seconds: float = 600.0
+    default_expire_time: int = 86_400
+    max_expire_time: int = 259_200
+    min_expire_time: int = 800
+    max_message_bytes: int = 4096
+    max_targets: int = 1000
+    max_token_length: int = 36
+
+    def __post_init__(self) -> None:
+        self.zone()  # fail at construction, not at the first request
+        missing = set(DEFAULT_REFUSAL_CODES) - set(self.refusal_codes)
+        if missing:
+            raise ValueError(f"refusal_codes lacks {sorted(missing)}")
+
+    def zone(self) -> timezone:
+        """The fixed offset TPNS wall times (send_time, date, startDate) are written in."""
+        match = _OFFSET.match(self.utc_offset)
+        if match is None:
+            raise ValueError(f"utc_offset must look like +08:00, got {self.utc_offset!r}")
+        sign = -1 if match.group(1) == "-" else 1
+        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        return timezone(sign * delta)
+
+    def refusal_code(self, reason: str) -> int:
+        return self.refusal_codes[reason]

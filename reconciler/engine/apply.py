@@ -1,0 +1,372 @@
+"""The apply executor: make exactly the calls a saved plan holds, once, with a record.
+
+Order of work (DESIGN.md section 5): refuse a plan that is stale before any call; take the
+per-app locks; resolve intents left open by an interrupted run by reading live tasks back;
+then run the changes in dependency order, concurrently where independent. Every
+`/v3/push/app` is preceded by a committed intent and followed by its outcome, so a crash or an
+ambiguous failure never leads to a second send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler import __version__
+from reconciler.domain.plan import MUTATING_ACTIONS, Action, Change, Plan
+from reconciler.engine.audit_trail import AuditTrail
+from reconciler.engine.intents import IntentResolver
+from reconciler.engine.ports import ApplyClient, ApplyStore
+from reconciler.errors import (
+    ApiError,
+    OutcomeUnknown,
+    PushctlError,
+    StalePlan,
+    TransportError,
+)
+from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding
+
+PUSH_PATH = "/v3/push/app"
+STOP_PATH = "/v3/push/stop_push_msg"
+REVOKE_PATH = "/v3/push/revoke_push_msg"
+CANCEL_PATH = "/v3/push/cancel_timing_task"
+INVALID_STATE = 1008007
+
+#: The status a task reaches after each single-call action.
+TARGET_STATUS: dict[str, LiveStatus] = {
+    STOP_PATH: LiveStatus.DELETED_PUSH_MSG,
+    REVOKE_PATH: LiveStatus.REVOKED,
+    CANCEL_PATH: LiveStatus.CANCELED,
+}
+#: Statuses that count as "already there" for each single-call action.
+ALREADY_THERE: dict[str, frozenset[LiveStatus]] = {
+    STOP_PATH: frozenset({LiveStatus.DELETED_PUSH_MSG, LiveStatus.REVOKED, LiveStatus.CANCELED}),
+    REVOKE_PATH: frozenset({LiveStatus.REVOKED}),
+    CANCEL_PATH: frozenset({LiveStatus.CANCELED}),
+}
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    address: str
+    action: Action
+    ok: bool
+    detail: str
+    push_id: str | None = None
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[ChangeOutcome] = field(default_factory=list)
+    resolved_intents: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ChangeOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def succeeded(self) -> list[ChangeOutcome]:
+        return [o for o in self.outcomes if o.ok]
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    run_id: str
+    now: Callable[[], datetime]
+    concurrency: int = 8
+    #: Reads live status of the plan's touched tasks: push id -> LiveTask (absent = not found).
+    reread: Callable[[Plan], Awaitable[Mapping[str, LiveTask]]] | None = None
+    fingerprint: Callable[[LiveTask], str] | None = None
+    utc_offset: str = "+08:00"
+    on_outcome: Callable[[ChangeOutcome], None] | None = None
+
+
+def body_digest(body: Mapping[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def major(version: str) -> str:
+    return version.split(".", 1)[0]
+
+
+def check_plan_current(plan: Plan, *, lineage: str, serial: int, now: datetime) -> None:
+    """Refuse a plan made for another world, before any call (exit 4)."""
+    if major(plan.format_version) != "1":
+        raise StalePlan(
+            f"plan file format {plan.format_version} is not readable by pushctl {__version__}",
+            hint="run plan again with this pushctl",
+        )
+    if major(plan.tool_version) != major(__version__):
+        raise StalePlan(
+            f"plan was made by pushctl {plan.tool_version}; this is {__version__}",
+            hint="run plan again with this pushctl",
+        )
+    if plan.not_after is not None and now > plan.not_after:
+        raise StalePlan(
+            f"plan expired at {plan.not_after.isoformat()} (a deadline in it has passed)",
+            hint="plan is stale; run plan again",
+        )
+    if plan.state_lineage and lineage and plan.state_lineage != lineage:
+        raise StalePlan(
+            "plan was made against another state (lineage differs)",
+            hint="plan is stale; run plan again against this state",
+        )
+    if plan.state_serial != serial:
+        raise StalePlan(
+            f"state moved since planning (serial {plan.state_serial} -> {serial})",
+            hint="plan is stale; run plan again",
+        )
+
+
+def check_live_unchanged(
+    plan: Plan, live: Mapping[str, LiveTask], fingerprint: Callable[[LiveTask], str]
+) -> None:
+    moved: list[str] = []
+    for change in plan.changes:
+        if change.action not in MUTATING_ACTIONS or change.push_id is None:
+            continue
+        expected = plan.live_fingerprints.get(change.push_id)
+        task = live.get(change.push_id)
+        if expected is None:
+            continue
+        if task is None or fingerprint(task) != expected:
+            status = task.status.value if task else "not found"
+            moved.append(f"{change.address} (push {change.push_id}, now {status})")
+    if moved:
+        raise StalePlan(
+            "live tasks changed since planning: " + ", ".join(moved),
+            hint="plan is stale; run plan again",
+        )
+
+
+class Executor:
+    """Runs one plan's changes against TPNS and records each step."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        clients: Mapping[str, ApplyClient],
+        store: ApplyStore,
+        audit: AuditTrail,
+        options: ApplyOptions,
+    ) -> None:
+        self.plan = plan
+        self.clients = clients
+        self.store = store
+        self.audit = audit
+        self.options = options
+        self.report = ApplyReport()
+        self._done: dict[str, asyncio.Event] = {}
+        self._failed: set[str] = set()
+
+    async def run(self) -> ApplyReport:
+        changes = [c for c in self.plan.changes if c.action is not Action.NO_OP]
+        resolver = IntentResolver(
+            self.clients,
+            self.store,
+            self.audit,
+            now=self.options.now,
+            utc_offset=self.options.utc_offset,
+        )
+        apps = sorted({c.app for c in changes})
+        self.report.resolved_intents.extend(await resolver.resolve_open(apps))
+        self._done = {c.address: asyncio.Event() for c in changes}
+        limit = asyncio.Semaphore(max(1, self.options.concurrency))
+        await asyncio.gather(*(self._run_one(c, limit, resolver) for c in changes))
+        if any(o.ok and o.action is not Action.NO_OP for o in self.report.outcomes):
+            self.store.bump_serial()
+        return self.report
+
+    async def _run_one(
+        self, change: Change, limit: asyncio.Semaphore, resolver: IntentResolver
+    ) -> None:
+        try:
+            for dep in change.depends_on:
+                if dep in self._done:
+                    await self._done[dep].wait()
+            blocked = [d for d in change.depends_on if d in self._failed]
+            if blocked:
+                self._finish(change, ok=False, detail=f"skipped: {', '.join(blocked)} failed")
+                return
+            async with limit:
+                await self._execute(change, resolver)
+        except PushctlError as exc:
+            self._finish(change, ok=False, detail=str(exc), push_id=change.push_id)
+        finally:
+            self._done[change.address].set()
+
+    def _finish(self, change: Change, *, ok: bool, detail: str, push_id: str | None = None) -> None:
+        if not ok:
+            self._failed.add(change.address)
+        outcome = ChangeOutcome(
+            address=change.address, action=change.action, ok=ok, detail=detail, push_id=push_id
+        )
+        self.report.outcomes.append(outcome)
+        if self.options.on_outcome is not None:
+            self.options.on_outcome(outcome)
+
+    async def _execute(self, change: Change, resolver: IntentResolver) -> None:
+        if change.action is Action.ADOPT:
+            self._adopt(change)
+        elif change.action is Action.FORGET:
+            self.store.remove_binding(change.address)
+            self.audit.state_change(change, detail="forgotten: no longer in the manifests")
+            self._finish(change, ok=True, detail="forgotten", push_id=change.push_id)
+        else:
+            await self._call_sequence(change, resolver)
+
+    def _adopt(self, change: Change) -> None:
+        before = change.before or {}
+        status = before.get("status")
+        date_text = before.get("date")
+        binding = TaskBinding(
+            address=change.address,
+            app=change.app,
+            push_id=str(change.push_id),
+            created_by_pushctl=False,
+            last_status=LiveStatus(status) if status else None,
+            date=datetime.fromisoformat(date_text) if isinstance(date_text, str) else None,
+            collapse_id=int(before.get("collapse_id") or 0),
+        )
+        self.store.put_binding(binding)
+        self.audit.state_change(change, detail="adopted")
+        self._finish(change, ok=True, detail="adopted", push_id=change.push_id)
+
+    async def _call_sequence(self, change: Change, resolver: IntentResolver) -> None:
+        new_push_id: str | None = None
+        details: list[str] = []
+        for call in change.api_calls:
+            if call.path == PUSH_PATH:
+                new_push_id, detail = await self._send_push(change, call.body, resolver)
+            else:
+                detail = await self._task_call(change, call.path)
+            details.append(detail)
+        self._finish(
+            change, ok=True, detail="; ".join(details), push_id=new_push_id or change.push_id
+        )
+
+    async def _task_call(self, change: Change, path: str) -> str:
+        """stop / revoke / cancel: a task already in the target state counts as success."""
+        client = self.clients[change.app]
+        push_id = str(change.push_id)
+        call = {
+            STOP_PATH: client.stop_push_msg,
+            REVOKE_PATH: client.revoke_push_msg,
+            CANCEL_PATH: client.cancel_timing_task,
+        }[path]
+        request = {"pushId": push_id}
+        self.audit.intent(change, path=path, request=request)
+        try:
+            await call(push_id)
+        except (ApiError, TransportError) as exc:
+            live = await self._read_back(change.app, push_id)
+            if live is not None and live.status in ALREADY_THERE[path]:
+                self._record_status(change, live.status, live)
+                self.audit.outcome(change, path=path, ret_code=0, err_msg="already there")
+                return f"already {live.status.value}"
+            code = exc.code if isinstance(exc, ApiError) else -1
+            self.audit.outcome(change, path=path, ret_code=code, err_msg=exc.message)
+            raise
+        self._record_status(change, TARGET_STATUS[path], None)
+        self.audit.outcome(change, path=path, ret_code=0, err_msg="")
+        return f"{path.rsplit('/', 1)[-1]} ok"
+
+    async def _read_back(self, app: str, push_id: str) -> LiveTask | None:
+        try:
+            return await self.clients[app].get_push_record(push_id)
+        except PushctlError:
+            return None
+
+    def _record_status(self, change: Change, status: LiveStatus, live: LiveTask | None) -> None:
+        binding = self.store.get_binding(change.address)
+        if binding is None or binding.push_id != change.push_id:
+            return
+        update: dict[str, Any] = {"last_status": status}
+        if live is not None:
+            update["date"] = live.date
+        self.store.put_binding(binding.model_copy(update=update))
+
+    async def _send_push(
+        self, change: Change, body: dict[str, Any], resolver: IntentResolver
+    ) -> tuple[str, str]:
+        """One `/v3/push/app` call, exactly once across crashes and retries."""
+        address = change.new_address or change.address
+        existing = self.store.get_binding(address)
+        if existing is not None and existing.push_id != change.push_id and existing.push_id:
+            return existing.push_id, f"already created as push {existing.push_id}"
+        now = self.options.now()
+        intent = Intent(
+            intent_id=f"{self.options.run_id}:{address}",
+            run_id=self.options.run_id,
+            address=address,
+            app=change.app,
+            action=change.action.value,
+            body_digest=body_digest(body),
+            body=body,
+            created_at=now,
+        )
+        self.store.open_intent(intent)
+        self.audit.intent(change, path=PUSH_PATH, request=body)
+        try:
+            result = await self.clients[change.app].push_app(body)
+        except OutcomeUnknown as exc:
+            found = await resolver.resolve(intent)
+            if found is None:
+                self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=exc.message)
+                raise
+            self._after_override(change)
+            return found, f"created push {found} (confirmed by reading back)"
+        except ApiError as exc:
+            self.store.close_intent(intent.intent_id, push_id=None, outcome=f"rejected {exc.code}")
+            self.audit.outcome(change, path=PUSH_PATH, ret_code=exc.code, err_msg=exc.message)
+            raise
+        resolver.bind(intent, result.push_id)
+        self.audit.outcome(
+            change, path=PUSH_PATH, ret_code=0, err_msg="", push_id=result.push_id
+        )
+        self._after_override(change)
+        return result.push_id, f"created push {result.push_id}"
+
+    def _after_override(self, change: Change) -> None:
+        if change.action is Action.OVERRIDE:
+            self._record_status(change, LiveStatus.COLLAPSED, None)
+
+
+async def apply_plan(
+    plan: Plan,
+    *,
+    clients: Mapping[str, ApplyClient],
+    store: ApplyStore,
+    audit: AuditTrail,
+    options: ApplyOptions,
+) -> ApplyReport:
+    """Apply a saved plan; the caller holds the locks of the plan's apps."""
+    if not plan.applyable:
+        raise PushctlError(
+            "plan has errors and cannot be applied",
+            hint="fix the diagnostics shown by `pushctl show PLANFILE`, then plan again",
+        )
+    snapshot = store.snapshot()
+    check_plan_current(plan, lineage=snapshot.lineage, serial=snapshot.serial, now=options.now())
+    if options.reread is not None and options.fingerprint is not None:
+        check_live_unchanged(plan, await options.reread(plan), options.fingerprint)
+    return await Executor(
+        plan, clients=clients, store=store, audit=audit, options=options
+    ).run()
+
+
+def touched_push_ids(plan: Plan, apps: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Per app, the push ids whose live status apply relies on."""
+    out: dict[str, list[str]] = {}
+    for change in plan.changes:
+        if change.action in MUTATING_ACTIONS and change.push_id is not None:
+            if apps is None or change.app in apps:
+                out.setdefault(change.app, []).append(change.push_id)
+    return out

@@ -1,0 +1,98 @@
+"""One apply run: locks, stale checks, the executor, and the convergence check after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from reconciler.domain.plan import MUTATING_ACTIONS, Plan
+from reconciler.domain.planner import live_fingerprint
+from reconciler.engine.apply import (
+    ApplyOptions,
+    ApplyReport,
+    ChangeOutcome,
+    apply_plan,
+)
+from reconciler.engine.audit_trail import AuditTrail
+from reconciler.engine.refresh import read_push_ids
+from reconciler.records import LiveTask
+from reconciler.state.audit import Provenance
+from reconciler.state.store import LockHolder, StateStore
+from reconciler.tpns.client import TpnsClient
+
+
+@dataclass(frozen=True)
+class ApplyRun:
+    run_id: str
+    holder: LockHolder
+    provenance: Provenance
+    lock_timeout: float
+    now: Callable[[], datetime]
+    utc_offset: str = "+08:00"
+    secrets: Sequence[str] = ()
+    on_outcome: Callable[[ChangeOutcome], None] | None = None
+
+
+def plan_apps(plan: Plan) -> list[str]:
+    return sorted({c.app for c in plan.changes})
+
+
+def plan_dates(plan: Plan) -> dict[str, dict[str, datetime | None]]:
+    """Per app, each touched push id and its date as the plan saw it."""
+    out: dict[str, dict[str, datetime | None]] = {}
+    for change in plan.changes:
+        if change.action not in MUTATING_ACTIONS or change.push_id is None:
+            continue
+        raw = (change.before or {}).get("date")
+        when = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        out.setdefault(change.app, {})[change.push_id] = when
+    return out
+
+
+async def reread_touched(
+    plan: Plan, clients: Mapping[str, TpnsClient], *, now: datetime, utc_offset: str
+) -> dict[str, LiveTask]:
+    live: dict[str, LiveTask] = {}
+    for app, wanted in sorted(plan_dates(plan).items()):
+        found = await read_push_ids(clients[app], wanted, now=now, utc_offset=utc_offset)
+        live.update(found)
+    return live
+
+
+async def run_apply(
+    plan: Plan,
+    *,
+    store: StateStore,
+    clients: Mapping[str, TpnsClient],
+    run: ApplyRun,
+) -> ApplyReport:
+    """Take the plan's app locks, apply, release. Raises StalePlan / LockNotAcquired first."""
+
+    async def reread(p: Plan) -> Mapping[str, LiveTask]:
+        return await reread_touched(p, clients, now=run.now(), utc_offset=run.utc_offset)
+
+    audit = AuditTrail(
+        store.append_audit,
+        run_id=run.run_id,
+        provenance=run.provenance,
+        plan_digest=plan_digest(plan),
+        now=run.now,
+        secrets=run.secrets,
+    )
+    options = ApplyOptions(
+        run_id=run.run_id,
+        now=run.now,
+        reread=reread,
+        fingerprint=live_fingerprint,
+        utc_offset=run.utc_offset,
+        on_outcome=run.on_outcome,
+    )
+    with store.acquire(plan_apps(plan), run.holder, timeout=run.lock_timeout):
+        return await apply_plan(plan, clients=clients, store=store, audit=audit, options=options)
+
+
+def plan_digest(plan: Plan) -> str:
+    import hashlib
+
+    return hashlib.sha256(plan.to_json(indent=None).encode()).hexdigest()

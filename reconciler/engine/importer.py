@@ -1,0 +1,177 @@
+"""`pushctl import`: live TPNS tasks become PushTask manifests that adopt them.
+
+The desired state is derived from the live status, so the first plan after an import is empty.
+Appending to an existing file keeps its comments and order (ruamel.yaml round-trip).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from reconciler.engine.refresh import HORIZON, SCHEDULE_AHEAD, RecordReader
+from reconciler.errors import ApiError, PushctlError
+from reconciler.records import LiveStatus, LiveTask
+
+NOT_FOUND = 1008015
+
+#: Desired state that a live status already satisfies.
+STATE_OF_STATUS: dict[LiveStatus, str] = {
+    LiveStatus.INIT: "active",
+    LiveStatus.WAIT: "active",
+    LiveStatus.STARTED: "active",
+    LiveStatus.FINISHED: "active",
+    LiveStatus.CANCELED: "cancelled",
+    LiveStatus.DELETED_PUSH_MSG: "stopped",
+    LiveStatus.REVOKED: "recalled",
+    LiveStatus.COLLAPSED: "overridden",
+}
+
+
+@dataclass(frozen=True)
+class ImportedTask:
+    name: str
+    app: str
+    state: str
+    live: LiveTask
+    overridden_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    push_id: str
+    reason: str
+
+
+def task_name(task: LiveTask) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", task.title.lower()).strip("-")[:40].strip("-")
+    return f"{slug}-{task.push_id}" if slug else f"task-{task.push_id}"
+
+
+async def read_tasks(
+    reader: RecordReader, *, since: date | None, push_ids: Sequence[str], now: datetime
+) -> list[LiveTask]:
+    if push_ids:
+        found: list[LiveTask] = []
+        for push_id in push_ids:
+            try:
+                found.append(await reader.get_push_record(push_id))
+            except ApiError as exc:
+                if exc.code != NOT_FOUND:
+                    raise
+                raise PushctlError(
+                    f"push {push_id} was not found at TPNS (error {exc.code})",
+                    hint="TPNS keeps records for about a month; check the id and the app",
+                ) from exc
+        return found
+    start = since or (now - HORIZON).date()
+    return await reader.list_push_records(
+        start_date=start, end_date=(now + SCHEDULE_AHEAD).date()
+    )
+
+
+def to_manifests(
+    app: str, tasks: Iterable[LiveTask], *, known_push_ids: set[str]
+) -> tuple[list[ImportedTask], list[Skipped]]:
+    """Decide the declaration of each live task; skip what is declared already or undeclarable."""
+    tasks = sorted(tasks, key=lambda t: (t.date, t.push_id))
+    imported: list[ImportedTask] = []
+    skipped: list[Skipped] = []
+    names = {t.push_id: task_name(t) for t in tasks}
+    for task in tasks:
+        if task.push_id in known_push_ids:
+            skipped.append(Skipped(task.push_id, "already declared or bound in state"))
+            continue
+        state = STATE_OF_STATUS.get(task.status)
+        if state is None:
+            skipped.append(Skipped(task.push_id, f"status {task.status.value} cannot be declared"))
+            continue
+        successor = None
+        if state == "overridden":
+            successor = overriding_task(task, tasks)
+            if successor is None:
+                skipped.append(Skipped(task.push_id, "overridden by a task not imported"))
+                continue
+        imported.append(
+            ImportedTask(
+                name=names[task.push_id],
+                app=app,
+                state=state,
+                live=task,
+                overridden_by=names[successor.push_id] if successor else None,
+            )
+        )
+    return imported, skipped
+
+
+def overriding_task(task: LiveTask, tasks: Sequence[LiveTask]) -> LiveTask | None:
+    if not task.collapse_id:
+        return None
+    later = [
+        t
+        for t in tasks
+        if t.collapse_id == task.collapse_id and t.push_id != task.push_id and t.date >= task.date
+    ]
+    return min(later, key=lambda t: (t.date, t.push_id)) if later else None
+
+
+def manifest_document(item: ImportedTask) -> CommentedMap:
+    spec: dict[str, Any] = {"state": item.state, "pushId": item.live.push_id}
+    if item.overridden_by:
+        spec["overriddenBy"] = item.overridden_by
+    doc = CommentedMap(
+        {
+            "apiVersion": "pushctl/v1",
+            "kind": "PushTask",
+            "metadata": CommentedMap({"name": item.name, "app": item.app}),
+            "spec": CommentedMap(spec),
+        }
+    )
+    live = item.live
+    doc.yaml_set_start_comment(
+        f"imported: {live.status.value}, {live.push_type} {live.message_type}, "
+        f"date {live.date.isoformat()}\ntitle: {live.title}\ncontent: {live.content}"
+    )
+    return doc
+
+
+def existing_push_ids(documents: Sequence[Any]) -> set[str]:
+    ids: set[str] = set()
+    for doc in documents:
+        spec = doc.get("spec") if isinstance(doc, dict) else None
+        if isinstance(spec, dict) and spec.get("pushId"):
+            ids.add(str(spec["pushId"]))
+    return ids
+
+
+def round_trip_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.explicit_start = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def read_existing(text: str) -> list[Any]:
+    """Documents of an existing manifest file, comments attached, in order."""
+    return [doc for doc in round_trip_yaml().load_all(text) if doc is not None]
+
+
+def append_documents(existing_text: str, items: Sequence[ImportedTask]) -> str:
+    """The existing text, untouched, followed by one document per imported task."""
+    buffer = io.StringIO()
+    round_trip_yaml().dump_all([manifest_document(i) for i in items], buffer)
+    addition = buffer.getvalue()
+    if not existing_text.strip():
+        return addition
+    return existing_text.rstrip("\n") + "\n" + addition
+
+
+def since_default(now: datetime) -> date:
+    return (now - HORIZON + timedelta(days=1)).date()

@@ -1,0 +1,51 @@
+"""What the engine needs from the TPNS client and the state store, as protocols.
+
+The CLI hands in the concrete `TpnsClient` and `StateStore`; tests may hand in anything that
+fits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
+
+
+class PushAccepted(Protocol):
+    @property
+    def push_id(self) -> str: ...
+
+
+class ApplyClient(Protocol):
+    async def push_app(self, body: dict[str, Any]) -> PushAccepted: ...
+
+    async def get_push_record(self, push_id: str) -> LiveTask: ...
+
+    async def list_push_records(
+        self, *, start_date: date, end_date: date, page_size: int = 200
+    ) -> list[LiveTask]: ...
+
+    async def stop_push_msg(self, push_id: str) -> None: ...
+
+    async def revoke_push_msg(self, push_id: str) -> None: ...
+
+    async def cancel_timing_task(self, push_id: str) -> None: ...
+
+
+class ApplyStore(Protocol):
+    def snapshot(self) -> StateSnapshot: ...
+
+    def bump_serial(self) -> int: ...
+
+    def get_binding(self, address: str) -> TaskBinding | None: ...
+
+    def put_binding(self, binding: TaskBinding) -> None: ...
+
+    def remove_binding(self, address: str) -> None: ...
+
+    def open_intent(self, intent: Intent) -> None: ...
+
+    def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None: ...
+
+    def open_intents(self, app: str | None = None) -> list[Intent]: ...

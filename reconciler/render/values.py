@@ -1,0 +1,97 @@
+"""How plan values read in human output: JSON-like values, times, API calls and diff lines.
+
+Shared by the text and Markdown renderers so both show a value, a deadline or a call the same
+way. User text is made safe for a terminal here: control characters never reach the output raw.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from reconciler.domain.plan import ApiCall, Change, DiffEntry
+
+
+def clean_text(text: str) -> str:
+    """Escape control characters (ESC, CR, C1 codes...) so user text cannot drive a terminal.
+
+    Newlines are kept; callers decide how a multi-line text is laid out.
+    """
+    return "".join(
+        char if char == "\n" or unicodedata.category(char) != "Cc" else _escape_char(char)
+        for char in text
+    )
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def format_value(value: Any) -> str:
+    """One value on one line, as JSON (strings quoted), keys in their given order."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return clean_text(text)
+
+
+def format_datetime(moment: datetime) -> str:
+    """`2026-12-01 09:00 +08:00`: minutes are precise enough and the offset is never implied."""
+    text = moment.strftime("%Y-%m-%d %H:%M")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    minutes_east = int(offset.total_seconds()) // 60
+    sign = "+" if minutes_east >= 0 else "-"
+    hours, minutes = divmod(abs(minutes_east), 60)
+    return f"{text} {sign}{hours:02d}:{minutes:02d}"
+
+
+def format_call(call: ApiCall) -> str:
+    """`POST /v3/push/stop_push_msg {"pushId": "1"}`, nested parts folded to `{…}` / `[…]`.
+
+    Message bodies can be long; their content is already shown by the diff lines, while the
+    top-level scalars (push id, collapse id, audience type) are what a reviewer checks here.
+    """
+    fields = ", ".join(f"{format_value(key)}: {_folded(value)}" for key, value in call.body.items())
+    return f"POST {clean_text(call.path)} {{{fields}}}"
+
+
+def _folded(value: Any) -> str:
+    if isinstance(value, Mapping) and value:
+        return "{…}"
+    if isinstance(value, list | tuple) and value:
+        return "[…]"
+    return format_value(value)
+
+
+def format_diff_entry(entry: DiffEntry) -> tuple[str, str]:
+    """The symbol (`+`, `-`, `~`) and the text of one field-level difference."""
+    path = clean_text(entry.path)
+    if entry.op == "add":
+        return "+", f"{path}: {format_value(entry.new)}"
+    if entry.op == "remove":
+        return "-", f"{path}: {format_value(entry.old)}"
+    return "~", f"{path}: {format_value(entry.old)} -> {format_value(entry.new)}"
+
+
+def displayed_diff(change: Change) -> tuple[DiffEntry, ...]:
+    """The diff to show: the planner's, or for a brand-new push every field of its content.
+
+    The planner computes diffs only for tasks that differ; a create has nothing to differ
+    from, yet a reviewer still needs to read what will be sent.
+    """
+    if change.diff or change.before is not None or not change.after:
+        return change.diff
+    return tuple(DiffEntry(op="add", path=path, new=value) for path, value in _leaves(change.after))
+
+
+def _leaves(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in mapping.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, f"{path}.")
+        else:
+            yield path, value

@@ -1,0 +1,223 @@
+"""The shared state backend: a PostgreSQL database, for CI runners on several machines.
+
+App locks are session-level advisory locks held by a connection the lease keeps open, so a
+run that dies loses its locks with its session. A row beside each lock names the holder; rows
+whose session no longer holds the advisory lock are ignored and replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from reconciler.errors import StateError
+from reconciler.state.lock import AppLock, LockHolder, LockLease, acquire_in_order
+from reconciler.state.sql_store import Row, SqlStateStore
+
+#: Key of the transaction lock that serialises schema creation between first users.
+SCHEMA_LOCK_KEY = 0x7075_7368_6374_6C00  # "pushctl\0"
+#: Milliseconds force-unlock waits for a terminated session to end.
+TERMINATE_WAIT_MS = 5000
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS pushctl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_bindings "
+    "(address TEXT PRIMARY KEY, app TEXT NOT NULL, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_intents (intent_id TEXT PRIMARY KEY, app TEXT NOT NULL, "
+    "address TEXT NOT NULL, doc TEXT NOT NULL, push_id TEXT, outcome TEXT, closed_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "
+    "lock_key BIGINT NOT NULL, backend_pid INTEGER NOT NULL, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_audit (seq BIGINT PRIMARY KEY, prev_hash TEXT NOT NULL, "
+    "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
+)
+
+# True when the row's session still holds its advisory lock in this database. A bigint key
+# shows in pg_locks as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+LIVE_LOCK = (
+    "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+    " AND l.pid = k.backend_pid AND l.objsubid = 1"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND l.classid::bigint = (k.lock_key >> 32) AND l.objid::bigint = (k.lock_key & 4294967295))"
+)
+
+
+def app_lock_key(app: str) -> int:
+    """A stable, non-negative 63-bit advisory lock key for an app."""
+    digest = hashlib.sha256(b"pushctl-app-lock:" + app.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def describe_url(url: str) -> str:
+    """user@host/db of a connection URL, without the password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "postgresql://(unparsable URL)"
+    host = parts.get("host") or "localhost"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    return f"postgresql://{user}{host}/{parts.get('dbname') or ''}"
+
+
+class PostgresStateStore(SqlStateStore):
+    lock_rows_clause = " FOR UPDATE"
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.location = describe_url(url)
+        self._mutex = threading.RLock()
+        self._conn = self._connect()
+        with self._transaction(write=True):
+            self._run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
+            for statement in SCHEMA:
+                self._run(statement)
+            self._init_meta()
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        try:
+            return psycopg.connect(self._url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StateError(
+                f"cannot connect to the state database {self.location}: {exc}".strip(),
+                hint="check the `state:` URL in pushctl.yaml and that the server accepts you",
+            ) from exc
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[None]:
+        with self._mutex:
+            try:
+                with self._conn.transaction():
+                    if not write:
+                        # One consistent view for multi-statement reads such as snapshot().
+                        self._run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    yield
+            except psycopg.Error as exc:
+                raise self._failure(exc) from exc
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return _execute(self._conn, sql, params)
+
+    def _failure(self, exc: psycopg.Error) -> StateError:
+        return StateError(
+            f"state database {self.location}: {exc}".strip(),
+            hint="check that the server is up and reachable, then run the command again",
+        )
+
+    def close(self) -> None:
+        with self._mutex:
+            self._conn.close()
+
+    # -- locks ----------------------------------------------------------------------------
+
+    def acquire(
+        self,
+        apps: Sequence[str],
+        holder: LockHolder,
+        *,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> LockLease:
+        # The lease's own session holds the advisory locks until released or closed.
+        session = self._connect()
+
+        def try_lock(app: str) -> bool:
+            key = app_lock_key(app)
+            if not _execute(session, "SELECT pg_try_advisory_lock(?)", (key,))[0][0]:
+                return False
+            _execute(
+                session,
+                "INSERT INTO pushctl_locks (app, lock_id, lock_key, backend_pid, doc) "
+                "VALUES (?, ?, ?, pg_backend_pid(), ?) ON CONFLICT (app) DO UPDATE SET "
+                "lock_id = excluded.lock_id, lock_key = excluded.lock_key, "
+                "backend_pid = excluded.backend_pid, doc = excluded.doc",
+                (app, holder.lock_id, key, holder.model_dump_json()),
+            )
+            return True
+
+        def release() -> None:
+            # Closing the session frees every advisory lock it holds.
+            _unlock(session, holder.lock_id, taken)
+            session.close()
+
+        try:
+            taken = acquire_in_order(
+                apps,
+                try_lock=try_lock,
+                holder_of=self._holder_of,
+                unlock=lambda locked: _unlock(session, holder.lock_id, locked),
+                timeout=timeout,
+                clock=clock,
+                sleep=sleep,
+            )
+        except BaseException:
+            session.close()
+            raise
+        return LockLease(holder, taken, release)
+
+    def _holder_of(self, app: str) -> LockHolder | None:
+        rows = self._live_locks("AND k.app = ?", (app,))
+        return rows[0].holder if rows else None
+
+    def _live_locks(self, condition: str = "", params: Sequence[Any] = ()) -> list[AppLock]:
+        with self._transaction(write=False):
+            rows = self._run(
+                f"SELECT k.app, k.doc FROM pushctl_locks k WHERE {LIVE_LOCK} {condition} "
+                "ORDER BY k.app",
+                params,
+            )
+        return [AppLock(app=app, holder=LockHolder.model_validate_json(doc)) for app, doc in rows]
+
+    def list_locks(self) -> list[AppLock]:
+        return self._live_locks()
+
+    def force_unlock(self, lock_id: str) -> LockHolder:
+        with self._transaction(write=True):
+            rows = self._run(
+                f"SELECT k.doc, k.backend_pid, {LIVE_LOCK} FROM pushctl_locks k "
+                "WHERE k.lock_id = ? FOR UPDATE",
+                (lock_id,),
+            )
+            if not rows:
+                raise StateError(
+                    f"no lock with id {lock_id} in {self.location}",
+                    hint="`pushctl state locks` lists the locks held and their ids",
+                )
+            for pid in sorted({pid for _, pid, live in rows if live}):
+                self._terminate(pid, lock_id)
+            self._run("DELETE FROM pushctl_locks WHERE lock_id = ?", (lock_id,))
+        return LockHolder.model_validate_json(rows[0][0])
+
+    def _terminate(self, pid: int, lock_id: str) -> None:
+        ended = self._run("SELECT pg_terminate_backend(?, ?)", (pid, TERMINATE_WAIT_MS))[0][0]
+        if not ended:
+            raise StateError(
+                f"could not end session {pid} holding lock {lock_id} in {self.location}",
+                hint="ask a database administrator to run SELECT pg_terminate_backend(...)",
+            )
+
+
+def _execute(conn: psycopg.Connection[Row], sql: str, params: Sequence[Any]) -> list[Row]:
+    cursor = conn.execute(sql.replace("?", "%s"), params)  # statements are written with ?
+    return cursor.fetchall() if cursor.description is not None else []
+
+
+def _unlock(session: psycopg.Connection[Row], lock_id: str, apps: Sequence[str]) -> None:
+    if session.closed:
+        return
+    try:
+        for app in apps:
+            _execute(
+                session, "DELETE FROM pushctl_locks WHERE app = ? AND lock_id = ?", (app, lock_id)
+            )
+            _execute(session, "SELECT pg_advisory_unlock(?)", (app_lock_key(app),))
+    except psycopg.OperationalError:
+        # The session was ended (force-unlock): its locks are already gone.
+        return

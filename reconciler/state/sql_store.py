@@ -1,0 +1,233 @@
+"""The part of the state store both SQL backends share: meta, bindings, intents, audit.
+
+Statements are written once with `?` placeholders; each backend runs them in its own
+transactions and adds its own locks. Records are kept as JSON documents so that new record
+fields need no schema migration.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from reconciler.errors import AuditError, StateError
+from reconciler.records import Intent, StateSnapshot, TaskBinding
+from reconciler.state.audit import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditRow,
+    AuditVerification,
+    StoredAuditRecord,
+    chain_row,
+    stored_record,
+    verify_chain,
+)
+
+SCHEMA_VERSION = "1"
+
+Row = tuple[Any, ...]
+AUDIT_SELECT = "SELECT seq, prev_hash, hash, body FROM pushctl_audit"
+
+
+class SqlStateStore(ABC):
+    """Everything but locking, over any DB-API connection with `?` statements."""
+
+    location: str
+    #: Appended to the audit head read, so that concurrent appends queue up (PostgreSQL).
+    lock_rows_clause: str = ""
+
+    @abstractmethod
+    def _transaction(self, *, write: bool) -> AbstractContextManager[None]:
+        """A transaction on the store's connection; writers exclude each other."""
+
+    @abstractmethod
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one statement inside the current transaction; returns its rows, if any."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- meta -----------------------------------------------------------------------------
+
+    def _init_meta(self) -> None:
+        """Called by the backend inside the transaction that creates the tables."""
+        defaults = {
+            "schema": SCHEMA_VERSION,
+            "lineage": str(uuid.uuid4()),
+            "serial": "0",
+            "audit_count": "0",
+            "audit_hash": GENESIS_HASH,
+        }
+        for key, value in defaults.items():
+            self._run(
+                "INSERT INTO pushctl_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, value),
+            )
+        schema = self._meta("schema")
+        if schema != SCHEMA_VERSION:
+            raise StateError(
+                f"state at {self.location} has schema {schema}, "
+                f"this pushctl reads schema {SCHEMA_VERSION}",
+                hint="use the pushctl version that wrote this state",
+            )
+
+    def _meta(self, key: str, *, for_update: bool = False) -> str:
+        clause = self.lock_rows_clause if for_update else ""
+        rows = self._run(f"SELECT value FROM pushctl_meta WHERE key = ?{clause}", (key,))
+        if not rows:
+            raise StateError(
+                f"state at {self.location} lacks its {key!r} record",
+                hint="the state was damaged; restore it from a backup",
+            )
+        return str(rows[0][0])
+
+    def snapshot(self) -> StateSnapshot:
+        with self._transaction(write=False):
+            return StateSnapshot(
+                lineage=self._meta("lineage"),
+                serial=int(self._meta("serial")),
+                bindings={b.address: b for b in self._bindings()},
+                open_intents=tuple(self._open_intents(None)),
+            )
+
+    def bump_serial(self) -> int:
+        with self._transaction(write=True):
+            serial = int(self._meta("serial", for_update=True)) + 1
+            self._run("UPDATE pushctl_meta SET value = ? WHERE key = 'serial'", (str(serial),))
+            return serial
+
+    # -- bindings -------------------------------------------------------------------------
+
+    def put_binding(self, binding: TaskBinding) -> None:
+        with self._transaction(write=True):
+            self._run(
+                "INSERT INTO pushctl_bindings (address, app, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT (address) DO UPDATE SET app = excluded.app, doc = excluded.doc",
+                (binding.address, binding.app, binding.model_dump_json()),
+            )
+
+    def remove_binding(self, address: str) -> TaskBinding | None:
+        with self._transaction(write=True):
+            found = self._binding(address)
+            self._run("DELETE FROM pushctl_bindings WHERE address = ?", (address,))
+            return found
+
+    def get_binding(self, address: str) -> TaskBinding | None:
+        with self._transaction(write=False):
+            return self._binding(address)
+
+    def list_bindings(self) -> list[TaskBinding]:
+        with self._transaction(write=False):
+            return self._bindings()
+
+    def _binding(self, address: str) -> TaskBinding | None:
+        rows = self._run("SELECT doc FROM pushctl_bindings WHERE address = ?", (address,))
+        return TaskBinding.model_validate_json(rows[0][0]) if rows else None
+
+    def _bindings(self) -> list[TaskBinding]:
+        rows = self._run("SELECT doc FROM pushctl_bindings ORDER BY address")
+        return [TaskBinding.model_validate_json(doc) for (doc,) in rows]
+
+    # -- intents --------------------------------------------------------------------------
+
+    def open_intent(self, intent: Intent) -> None:
+        with self._transaction(write=True):
+            if self._run("SELECT 1 FROM pushctl_intents WHERE intent_id = ?", (intent.intent_id,)):
+                raise StateError(
+                    f"intent {intent.intent_id} for {intent.address} is already recorded",
+                    hint="each /v3/push/app call needs its own intent id",
+                )
+            self._run(
+                "INSERT INTO pushctl_intents (intent_id, app, address, doc) VALUES (?, ?, ?, ?)",
+                (intent.intent_id, intent.app, intent.address, intent.model_dump_json()),
+            )
+
+    def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None:
+        with self._transaction(write=True):
+            rows = self._run(
+                "SELECT outcome FROM pushctl_intents WHERE intent_id = ?", (intent_id,)
+            )
+            if not rows or rows[0][0] is not None:
+                state = "unknown" if not rows else f"already closed ({rows[0][0]})"
+                raise StateError(
+                    f"intent {intent_id} is {state} in {self.location}",
+                    hint="close only intents listed by open_intents()",
+                )
+            self._run(
+                "UPDATE pushctl_intents SET push_id = ?, outcome = ?, closed_at = ? "
+                "WHERE intent_id = ?",
+                (push_id, outcome, datetime.now(UTC).isoformat(), intent_id),
+            )
+
+    def open_intents(self, app: str | None = None) -> list[Intent]:
+        with self._transaction(write=False):
+            return self._open_intents(app)
+
+    def _open_intents(self, app: str | None) -> list[Intent]:
+        sql = "SELECT doc FROM pushctl_intents WHERE outcome IS NULL"
+        rows = self._run(sql) if app is None else self._run(f"{sql} AND app = ?", (app,))
+        return sorted(
+            (Intent.model_validate_json(doc) for (doc,) in rows),
+            key=lambda i: (i.created_at, i.intent_id),
+        )
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def append_audit(self, record: AuditEntry) -> StoredAuditRecord:
+        with self._transaction(write=True):
+            count = int(self._meta("audit_count", for_update=True))
+            row = chain_row(record, seq=count + 1, prev_hash=self._meta("audit_hash"))
+            self._run(
+                "INSERT INTO pushctl_audit (seq, prev_hash, hash, address, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (row.seq, row.prev_hash, row.hash, record.what.address, row.body),
+            )
+            self._run(
+                "UPDATE pushctl_meta SET value = ? WHERE key = 'audit_count'", (str(row.seq),)
+            )
+            self._run("UPDATE pushctl_meta SET value = ? WHERE key = 'audit_hash'", (row.hash,))
+        return stored_record(row)
+
+    def audit_records(self, *, address: str | None = None) -> list[StoredAuditRecord]:
+        with self._transaction(write=False):
+            if address is None:
+                rows = self._run(f"{AUDIT_SELECT} ORDER BY seq")
+            else:
+                rows = self._run(f"{AUDIT_SELECT} WHERE address = ? ORDER BY seq", (address,))
+        return [self._parsed(row) for row in _audit_rows(rows)]
+
+    def verify_audit(self) -> AuditVerification:
+        with self._transaction(write=False):
+            rows = self._run(f"{AUDIT_SELECT} ORDER BY seq")
+            head = (int(self._meta("audit_count")), self._meta("audit_hash"))
+        return verify_chain(list(_audit_rows(rows)), head=head)
+
+    def _parsed(self, row: AuditRow) -> StoredAuditRecord:
+        try:
+            return stored_record(row)
+        except ValueError as exc:
+            raise AuditError(
+                f"audit record {row.seq} in {self.location} is unreadable: {exc}",
+                hint="run `pushctl audit verify` to find where the log was altered",
+            ) from exc
+
+
+def _audit_rows(rows: list[Row]) -> Iterator[AuditRow]:
+    for seq, prev_hash, hash_, body in rows:
+        yield AuditRow(seq=int(seq), prev_hash=str(prev_hash), hash=str(hash_), body=str(body))

@@ -1,0 +1,158 @@
+"""The default state backend: one SQLite file (WAL), safe for several pushctl processes.
+
+Writers take the database's write lock up front (BEGIN IMMEDIATE), so a lock row is inserted
+only after checking, in the same transaction, that no other run holds the app. A lock of a
+process that died stays until `pushctl force-unlock`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import StateError
+from reconciler.state.lock import AppLock, LockHolder, LockLease, acquire_in_order
+from reconciler.state.sql_store import Row, SqlStateStore
+
+#: Seconds a statement waits for another process's write transaction before failing.
+BUSY_TIMEOUT = 10.0
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS pushctl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_bindings "
+    "(address TEXT PRIMARY KEY, app TEXT NOT NULL, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_intents (intent_id TEXT PRIMARY KEY, app TEXT NOT NULL, "
+    "address TEXT NOT NULL, doc TEXT NOT NULL, push_id TEXT, outcome TEXT, closed_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "
+    "doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_audit (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, "
+    "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
+)
+
+
+class SqliteStateStore(SqlStateStore):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = str(path)
+        # One connection, used from whichever thread the engine runs a call on; the mutex
+        # keeps its transactions from interleaving.
+        self._mutex = threading.RLock()
+        self._conn = self._connect(path)
+        with self._transaction(write=True):
+            for statement in SCHEMA:
+                self._run(statement)
+            self._init_meta()
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: an intent is on disk, not only in the WAL buffer, when open_intent returns.
+            conn.execute("PRAGMA synchronous=FULL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(
+                f"cannot open the state file {path}: {exc}",
+                hint="check the `state:` path in pushctl.yaml and that the folder is writable",
+            ) from exc
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[None]:
+        with self._mutex:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from exc
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: sqlite3.Error) -> StateError:
+        return StateError(
+            f"state file {self.path}: {exc}",
+            hint="if another pushctl is busy with it, retry; if the file is damaged, restore it",
+        )
+
+    def close(self) -> None:
+        with self._mutex:
+            self._conn.close()
+
+    # -- locks ----------------------------------------------------------------------------
+
+    def acquire(
+        self,
+        apps: Sequence[str],
+        holder: LockHolder,
+        *,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> LockLease:
+        def try_lock(app: str) -> bool:
+            with self._transaction(write=True):
+                if self._run("SELECT 1 FROM pushctl_locks WHERE app = ?", (app,)):
+                    return False
+                self._run(
+                    "INSERT INTO pushctl_locks (app, lock_id, doc) VALUES (?, ?, ?)",
+                    (app, holder.lock_id, holder.model_dump_json()),
+                )
+                return True
+
+        taken = acquire_in_order(
+            apps,
+            try_lock=try_lock,
+            holder_of=self._holder_of,
+            unlock=lambda locked: self._unlock(holder.lock_id, locked),
+            timeout=timeout,
+            clock=clock,
+            sleep=sleep,
+        )
+        return LockLease(holder, taken, lambda: self._unlock(holder.lock_id, taken))
+
+    def _holder_of(self, app: str) -> LockHolder | None:
+        with self._transaction(write=False):
+            rows = self._run("SELECT doc FROM pushctl_locks WHERE app = ?", (app,))
+        return LockHolder.model_validate_json(rows[0][0]) if rows else None
+
+    def _unlock(self, lock_id: str, apps: Sequence[str]) -> None:
+        with self._transaction(write=True):
+            for app in apps:
+                self._run("DELETE FROM pushctl_locks WHERE app = ? AND lock_id = ?", (app, lock_id))
+
+    def list_locks(self) -> list[AppLock]:
+        with self._transaction(write=False):
+            rows = self._run("SELECT app, doc FROM pushctl_locks ORDER BY app")
+        return [AppLock(app=app, holder=LockHolder.model_validate_json(doc)) for app, doc in rows]
+
+    def force_unlock(self, lock_id: str) -> LockHolder:
+        with self._transaction(write=True):
+            rows = self._run("SELECT doc FROM pushctl_locks WHERE lock_id = ?", (lock_id,))
+            if not rows:
+                raise unknown_lock(lock_id, self.location)
+            self._run("DELETE FROM pushctl_locks WHERE lock_id = ?", (lock_id,))
+        return LockHolder.model_validate_json(rows[0][0])
+
+
+def unknown_lock(lock_id: str, location: str) -> StateError:
+    return StateError(
+        f"no lock with id {lock_id} in {location}",
+        hint="`pushctl state locks` lists the locks held and their ids",
+    )

@@ -1,0 +1,114 @@
+"""The state store contract (DESIGN.md section 6) and `open_store`, which picks the backend.
+
+Calls are synchronous and short; the async engine calls them directly. Every write is committed
+before the call returns, so a crash right after `open_intent` still leaves the intent on disk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from reconciler.errors import StateError
+from reconciler.records import Intent, StateSnapshot, TaskBinding
+from reconciler.state.audit import AuditEntry, AuditVerification, StoredAuditRecord
+from reconciler.state.lock import AppLock, LockHolder, LockLease
+from reconciler.state.postgres import PostgresStateStore
+from reconciler.state.sqlite import SqliteStateStore
+
+SQLITE_SCHEME = "sqlite:"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class StateStore(Protocol):
+    """What pushctl remembers between runs: bindings, intents, locks and the audit log."""
+
+    #: Where the state lives, for messages (never carries a password).
+    location: str
+
+    def snapshot(self) -> StateSnapshot: ...
+
+    def bump_serial(self) -> int:
+        """Count one apply that changed something; returns the new serial."""
+        ...
+
+    def put_binding(self, binding: TaskBinding) -> None: ...
+
+    def remove_binding(self, address: str) -> TaskBinding | None:
+        """Forget a task; returns what was stored, or None when nothing was."""
+        ...
+
+    def get_binding(self, address: str) -> TaskBinding | None: ...
+
+    def list_bindings(self) -> list[TaskBinding]: ...
+
+    def open_intent(self, intent: Intent) -> None:
+        """Record a `/v3/push/app` call about to be made; durable when this returns."""
+        ...
+
+    def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None: ...
+
+    def open_intents(self, app: str | None = None) -> list[Intent]: ...
+
+    def acquire(
+        self,
+        apps: Sequence[str],
+        holder: LockHolder,
+        *,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> LockLease:
+        """Lock the apps in sorted order, waiting up to `timeout` seconds in all.
+
+        Raises LockNotAcquired naming the holder when one cannot be had.
+        """
+        ...
+
+    def list_locks(self) -> list[AppLock]: ...
+
+    def force_unlock(self, lock_id: str) -> LockHolder:
+        """Take away a dead run's locks; StateError when no lock has that id."""
+        ...
+
+    def append_audit(self, record: AuditEntry) -> StoredAuditRecord: ...
+
+    def audit_records(self, *, address: str | None = None) -> list[StoredAuditRecord]: ...
+
+    def verify_audit(self) -> AuditVerification: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def open_store(url: str, *, base_dir: Path) -> StateStore:
+    """Open (creating on first use) the store named by pushctl.yaml's `state:` value.
+
+    `sqlite:PATH` is a file, relative to `base_dir` unless absolute; `postgresql://...` a
+    database shared by several runners.
+    """
+    if url.startswith(SQLITE_SCHEME):
+        path = Path(url.removeprefix(SQLITE_SCHEME))
+        if not str(path) or str(path) == ".":
+            raise StateError(
+                f"state URL {url!r} names no file",
+                hint="write e.g. state: sqlite:.pushctl/state.db",
+            )
+        return SqliteStateStore(path if path.is_absolute() else base_dir / path)
+    if url.startswith(POSTGRES_SCHEMES):
+        return PostgresStateStore(url)
+    raise StateError(
+        f"unknown state URL {url.split(':', 1)[0]!r}",
+        hint="use sqlite:.pushctl/state.db or postgresql://user@host/db in pushctl.yaml `state:`",
+    )

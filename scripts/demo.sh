@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The story of a fix, end to end, on the embedded TPNS emulator:
+# validate -> plan -> apply -> plan (empty); then a bad link is overridden and a scheduled
+# campaign cancelled, with the audit trail at the end. Runs in a scratch copy of manifests/.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/pushctl-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cp -r "$repo/manifests" "$work/manifests"
+cd "$work"
+export SHOP_ANDROID_SECRET_KEY=demo-android-secret SHOP_IOS_SECRET_KEY=demo-ios-secret
+
+step() { printf '\n\033[1m==> %s\033[0m\n$ %s\n' "$1" "$2"; }
+run() { step "$1" "${*:2}"; "${@:2}"; }
+
+# The emulator's clock is pinned so the story reads the same on any day.
+pushctl emulator clock --db manifests/.pushctl/emulator.db --set 2026-11-28T10:00:00+08:00 >/dev/null
+
+run "Check the manifests (no TPNS call)" pushctl validate -f manifests
+run "What would change?" pushctl plan -f manifests --out plan.json
+run "Make exactly those calls" pushctl apply plan.json
+run "Nothing is left to do" pushctl plan -f manifests --detailed-exitcode
+
+printf '\n\033[1m==> Support reports: the flash-sale link has a typo (exmaple.com).\033[0m\n'
+printf 'Declare an override with the fixed link, and cancel tomorrow'"'"'s teaser until it is reviewed.\n'
+cp "$repo/scripts/demo-fix.yaml" manifests/campaigns/black-friday.yaml
+run "Review the fix" pushctl plan -f manifests --out fix.json
+run "Apply the fix" pushctl apply fix.json
+run "Converged" pushctl plan -f manifests --detailed-exitcode
+run "Who did what, and when" pushctl --config manifests/pushctl.yaml audit log
+run "The audit chain is intact" pushctl --config manifests/pushctl.yaml audit verify

@@ -1,0 +1,159 @@
+"""End-to-end fixtures: the real `pushctl` command against `pushctl emulator serve` on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+PUSHCTL = [sys.executable, "-m", "reconciler"]
+ANDROID_ID = "1500001048"
+IOS_ID = "1600001048"
+CANARY = "canary-secret-5f0c1e9d2b7a"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.base_url, timeout=10)
+
+    def admin(self, method: str, path: str, json: Any = None) -> Any:
+        reply = self.client.request(method, f"/_emulator{path}", json=json)
+        reply.raise_for_status()
+        return reply.json() if reply.content else None
+
+    def ledger(self) -> list[dict[str, Any]]:
+        data = self.admin("GET", "/ledger")
+        return list(data["ledger"] if isinstance(data, dict) else data)
+
+    def tasks(self) -> list[dict[str, Any]]:
+        data = self.admin("GET", "/tasks")
+        return list(data["tasks"] if isinstance(data, dict) else data)
+
+    def seed(self, access_id: str, body: dict[str, Any], **extra: Any) -> str:
+        return str(self.admin("POST", "/tasks", {"access_id": access_id, "body": body, **extra})["push_id"])
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    port = free_port()
+    command = [
+        *PUSHCTL,
+        "emulator",
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        str(tmp_path / "emulator.db"),
+        "--app",
+        f"{ANDROID_ID}:{CANARY}:android",
+        "--app",
+        f"{IOS_ID}:{CANARY}:ios",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"{base_url}/_emulator/clock", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"emulator did not start: {err}") from None
+            time.sleep(0.05)
+    emu = Emulator(base_url=base_url, process=process)
+    try:
+        yield emu
+    finally:
+        emu.client.close()
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+@dataclass
+class Project:
+    root: Path
+    emulator: Emulator
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB"))}
+        env.update({"SHOP_ANDROID_SECRET_KEY": CANARY, "SHOP_IOS_SECRET_KEY": CANARY, "CI": "true"})
+        return env
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*PUSHCTL, *args],
+            cwd=self.root,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*PUSHCTL, *args],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+def config_yaml(base_url: str, *, recall: bool = False) -> str:
+    return f"""\
+apps:
+  shop-android:
+    accessId: "{ANDROID_ID}"
+    platform: android
+    endpoint: {base_url}
+    secretKeyEnv: SHOP_ANDROID_SECRET_KEY
+    capabilities: {{recall: {str(recall).lower()}}}
+  shop-ios:
+    accessId: "{IOS_ID}"
+    platform: ios
+    endpoint: {base_url}
+    secretKeyEnv: SHOP_IOS_SECRET_KEY
+state: sqlite:.pushctl/state.db
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, emulator: Emulator) -> Project:
+    root = tmp_path / "repo"
+    root.mkdir()
+    proj = Project(root=root, emulator=emulator)
+    proj.write("pushctl.yaml", config_yaml(emulator.base_url))
+    return proj
