@@ -8,6 +8,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/pushctl-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "$repo/manifests" "$work/manifests"
+cp "$repo/pushctl.yaml" "$work/pushctl.yaml"
 cd "$work"
 export SHOP_ANDROID_SECRET_KEY=demo-android-secret SHOP_IOS_SECRET_KEY=demo-ios-secret
 
@@ -15,7 +16,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n$ %s\n' "$1" "$2"; }
 run() { step "$1" "${*:2}"; "${@:2}"; }
 
 # The emulator's clock is pinned so the story reads the same on any day.
-pushctl emulator clock --db manifests/.pushctl/emulator.db --set 2026-11-28T10:00:00+08:00 >/dev/null
+pushctl emulator clock --db .pushctl/emulator.db --set 2026-11-28T10:00:00+08:00 >/dev/null
 
 run "Check the manifests (no TPNS call)" pushctl validate -f manifests
 run "What would change?" pushctl plan -f manifests --out plan.json
@@ -28,5 +29,5 @@ cp "$repo/scripts/demo-fix.yaml" manifests/campaigns/black-friday.yaml
 run "Review the fix" pushctl plan -f manifests --out fix.json
 run "Apply the fix" pushctl apply fix.json
 run "Converged" pushctl plan -f manifests --detailed-exitcode
-run "Who did what, and when" pushctl --config manifests/pushctl.yaml audit log
-run "The audit chain is intact" pushctl --config manifests/pushctl.yaml audit verify
+run "Who did what, and when" pushctl audit log
+run "The audit chain is intact" pushctl audit verify

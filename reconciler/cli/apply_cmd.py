@@ -17,7 +17,13 @@ import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
 from reconciler.cli.options import manifest_option, manifest_paths
-from reconciler.cli.plan_cmd import emit_plan, has_errors, load_and_validate, plan_for, read_plan_file
+from reconciler.cli.plan_cmd import (
+    emit_plan,
+    has_errors,
+    load_and_validate,
+    plan_for,
+    read_plan_file,
+)
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.plan import Plan
 from reconciler.engine.apply import ApplyReport, ChangeOutcome
@@ -130,9 +136,7 @@ def report(result: ApplyReport) -> None:
     click.echo(f"\nApply complete: {changed} change(s) made.")
 
 
-def check_converged(
-    workspace: Workspace, tasks: list[DeclaredTask], diagnostics_ok: bool
-) -> None:
+def check_converged(workspace: Workspace, tasks: list[DeclaredTask], diagnostics_ok: bool) -> None:
     if not diagnostics_ok:
         return
     after = asyncio.run(plan_for(workspace, tasks, [], targets=frozenset(), refresh="auto"))
@@ -171,7 +175,7 @@ def apply(
     color = global_options(ctx).color
     if planfile is not None:
         plan = read_plan_file(planfile)
-        workspace = open_workspace(ctx, [])
+        workspace = open_workspace(ctx, [planfile])
         tasks: list[DeclaredTask] = []
     else:
         paths = manifest_paths(files)

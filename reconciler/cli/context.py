@@ -52,7 +52,7 @@ class Workspace:
     def now(self) -> datetime:
         """The current time; the embedded emulator's clock when one is in use."""
         for core in self.emulators.values():
-            return core.clock.now()
+            return core.now()
         return datetime.now(UTC)
 
     def open_state(self) -> StateStore:
@@ -92,7 +92,8 @@ class Workspace:
         )
 
     def _embedded_client(self, app: AppConfig) -> TpnsClient:
-        from reconciler.emulator import AppSpec, create_app
+        # Imported on use: only commands that talk to an embedded emulator pay for it.
+        from reconciler.emulator import AppSpec, create_app  # noqa: PLC0415
 
         core = self._emulator(app.endpoint or EMULATOR_ENDPOINT)
         secret = self._secret(app)
@@ -104,11 +105,11 @@ class Workspace:
                 recall_enabled=app.capabilities.recall,
             )
         )
-        clock: Callable[[], float] = lambda: core.clock.now().timestamp()  # noqa: E731
+        clock: Callable[[], float] = lambda: core.now().timestamp()  # noqa: E731
         return TpnsClient(
             access_id=app.access_id,
             secret=secret,
-            base_url="http://emulator.local",
+            base_url="http://127.0.0.1",  # in-process; the host is never resolved
             auth=app.auth,
             transport=httpx.ASGITransport(app=create_app(core)),
             clock=clock,
@@ -116,7 +117,7 @@ class Workspace:
         )
 
     def _emulator(self, endpoint: str) -> EmulatorCore:
-        from reconciler.emulator import EmulatorCore
+        from reconciler.emulator import EmulatorCore  # noqa: PLC0415
 
         _, _, rel = endpoint.partition(":")
         db_path = (self.base_dir / (rel or DEFAULT_EMULATOR_DB)).resolve()

@@ -1,7 +1,8 @@
-"""`pushctl emulator serve`: run the local TPNS emulator on loopback."""
+"""`pushctl emulator serve` and `pushctl emulator clock`: the local TPNS emulator."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -75,3 +76,45 @@ def serve_command(
     for spec in specs:
         core.add_app(spec)
     serve(core, host, port, on_ready=lambda url: click.echo(f"TPNS emulator listening on {url}"))
+
+
+@emulator.command("clock")
+@click.option(
+    "--db",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The emulator's SQLite file (an embedded emulator keeps it in .pushctl/emulator.db).",
+)
+@click.option("--set", "set_to", metavar="ISO8601", help="Move the clock to this time.")
+@click.option("--advance", type=float, metavar="SECONDS", help="Move the clock forward.")
+def clock_command(*, db: Path, set_to: str | None, advance: float | None) -> None:
+    """Show or move the clock of an emulator kept in a SQLite file.
+
+    Scheduled tasks start and running ones finish as this clock moves; pushctl plans with it when
+    its apps use `endpoint: emulator`.
+    """
+    if set_to is not None and advance is not None:
+        raise click.UsageError("give --set or --advance, not both")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    core = EmulatorCore(db)
+    try:
+        if set_to is not None:
+            when = parse_instant(set_to)
+            core.set_clock(when)
+        elif advance is not None:
+            core.advance_clock(advance)
+        click.echo(core.now().isoformat())
+    finally:
+        core.close()
+
+
+def parse_instant(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not ISO 8601", param_hint="--set") from exc
+    if when.tzinfo is None:
+        raise click.BadParameter(
+            f"{text!r} has no UTC offset; write e.g. 2026-11-28T10:00:00+08:00", param_hint="--set"
+        )
+    return when

@@ -61,8 +61,8 @@ def import_(
     """Write manifests that adopt live TPNS tasks, in the state they are in now."""
     workspace = open_workspace(ctx, [out.parent] if out else [])
     if app not in workspace.config.apps:
-        known = ", ".join(sorted(workspace.config.apps))
-        raise UsageError(f"--app {app}: not in {workspace.config_path} (known: {known})")
+        names = ", ".join(sorted(workspace.config.apps))
+        raise UsageError(f"--app {app}: not in {workspace.config_path} (known: {names})")
     existing_text = out.read_text(encoding="utf-8") if out and out.exists() else ""
     known = existing_push_ids(read_existing(existing_text))
     known |= {b.push_id for b in workspace.open_state().snapshot().bindings.values()}

@@ -126,9 +126,7 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
     show_default=True,
     help="all re-reads settled tasks too.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text"
-)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -178,9 +176,7 @@ def read_plan_file(path: Path) -> Plan:
 
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text"
-)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Print a saved plan."""

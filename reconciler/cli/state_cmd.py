@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.context import open_state_store
 from reconciler.errors import AuditError, StateError
 from reconciler.records import TaskBinding
 from reconciler.state import (
@@ -42,12 +43,10 @@ state_url_option = click.option(
 
 
 def open_state(ctx: click.Context) -> StateStore:
+    """The --state store if given, else the one pushctl.yaml names (base dir: its folder)."""
     url = ctx.meta.get(STATE_URL_KEY)
     if url:
         return open_store(str(url), base_dir=Path.cwd())
-    # Imported on use: the workspace loads config and TPNS clients that --state never needs.
-    from reconciler.cli.context import open_state_store  # noqa: PLC0415
-
     return open_state_store(ctx)
 
 
@@ -74,17 +73,16 @@ def git_head() -> str | None:
     return done.stdout.strip() or None
 
 
-def record_state_change(store: StateStore, *, action: str, what: What) -> None:
+def record_state_change(store: StateStore, what: What, *, origin: Provenance, run_id: str) -> None:
     """Write the audit record of a change made by hand (`state rm`, `force-unlock`)."""
-    origin = provenance()
     store.append_audit(
         AuditEntry(
             kind="state",
-            run_id=str(uuid.uuid4()),
+            run_id=run_id,
             who=origin.who,
             where=origin.where,
             why=origin.why,
-            what=what.model_copy(update={"action": action}),
+            what=what,
             when=datetime.now(UTC),
         )
     )
@@ -104,7 +102,7 @@ def state(ctx: click.Context, state_url: str | None) -> None:
 @state.command("list")
 @click.pass_context
 def state_list(ctx: click.Context) -> None:
-    """List the tasks in state: address, push id, last seen status, origin."""
+    """List the tasks pushctl tracks, with push id and status."""
     with open_state(ctx) as store:
         snapshot = store.snapshot()
     header = f"State {snapshot.lineage}, serial {snapshot.serial}"
@@ -143,7 +141,7 @@ def binding_table(bindings: Iterable[TaskBinding]) -> list[str]:
 @click.argument("address")
 @click.pass_context
 def state_show(ctx: click.Context, address: str) -> None:
-    """Show everything state holds for one task (ADDRESS is app/name)."""
+    """Show what state holds for one task (ADDRESS: app/name)."""
     with open_state(ctx) as store:
         binding = store.get_binding(address)
     if binding is None:
@@ -158,7 +156,7 @@ def state_show(ctx: click.Context, address: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def state_rm(ctx: click.Context, address: str, yes: bool) -> None:
-    """Forget a task: pushctl stops tracking it; the live TPNS task is not touched."""
+    """Forget a task; the live TPNS task is left as it is."""
     with open_state(ctx) as store:
         binding = store.get_binding(address)
         if binding is None:
@@ -168,11 +166,11 @@ def state_rm(ctx: click.Context, address: str, yes: bool) -> None:
                 f"Forget {address} (push id {binding.push_id})? The live task is not changed.",
                 abort=True,
             )
-        origin = provenance()
+        origin, run_id = provenance(), str(uuid.uuid4())
         holder = LockHolder.new(
             user=origin.who.user,
             host=origin.where.host,
-            run_id=str(uuid.uuid4()),
+            run_id=run_id,
             commit=origin.why.commit,
             now=datetime.now(UTC),
         )
@@ -180,7 +178,7 @@ def state_rm(ctx: click.Context, address: str, yes: bool) -> None:
         with store.acquire([binding.app], holder, timeout=0):
             store.remove_binding(address)
             what = What(action="rm", address=address, push_id=binding.push_id)
-            record_state_change(store, action="rm", what=what)
+            record_state_change(store, what, origin=origin, run_id=run_id)
     click.echo(f"Removed {address} (push id {binding.push_id}) from state.")
 
 
@@ -211,7 +209,10 @@ def no_binding(address: str) -> StateError:
 @state_url_option
 @click.pass_context
 def force_unlock(ctx: click.Context, lock_id: str, yes: bool, state_url: str | None) -> None:
-    """Release the locks of a run that died (LOCK_ID from the lock error or `state locks`)."""
+    """Release the locks of a run that died.
+
+    LOCK_ID is in the lock error message and in `pushctl state locks`.
+    """
     ctx.meta[STATE_URL_KEY] = state_url
     with open_state(ctx) as store:
         apps = [lock.app for lock in store.list_locks() if lock.holder.lock_id == lock_id]
@@ -222,7 +223,7 @@ def force_unlock(ctx: click.Context, lock_id: str, yes: bool, state_url: str | N
             )
         holder = store.force_unlock(lock_id)
         what = What(action="force-unlock", request={"lock_id": lock_id, "apps": apps})
-        record_state_change(store, action="force-unlock", what=what)
+        record_state_change(store, what, origin=provenance(), run_id=str(uuid.uuid4()))
     click.echo(f"Released lock {lock_id}, held by {holder.describe()}.")
 
 
@@ -271,7 +272,7 @@ def audit_line(record: StoredAuditRecord) -> str:
 @audit.command("verify")
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Check the hash chain: exit 1 at the first changed, removed or reordered record."""
+    """Check the hash chain; exit 1 naming the first bad record."""
     with open_state(ctx) as store:
         verdict = store.verify_audit()
         location = store.location

@@ -1,1 +1,4 @@
-"""The pure domain: manifests, plans and the planner. No I/O beyond reading manifest files, no clock."""
+"""The pure domain: manifests, plans and the planner.
+
+No I/O beyond reading manifest files, no clock.
+"""

@@ -1,7 +1,9 @@
 """What TPNS can do to a task, by platform, audience type and app capability.
 
 One table for the planner and the validator (reference sections 6.3 and 9). Each check returns
-None when allowed, or the reason it is not, so callers can turn it into a diagnostic.
+None when allowed, or the reason it is not (as a `Refusal` with a stable diagnostic code, for the
+planner). Also the status rules of reference section 10 item 7: when a task is still scheduled,
+has started, or still has offline messages a stop can drop.
 """
 
 from __future__ import annotations

@@ -166,28 +166,36 @@ ACTION_RANK = {
 
 
 def order_changes(changes: list[Change]) -> list[Change]:
-    """Dependencies first, then by address and action."""
+    """Dependencies first, then by address and action (a dependency loop keeps that order)."""
     keys = [(c.address, ACTION_RANK.get(c.action, 9), index) for index, c in enumerate(changes)]
-    by_address: dict[str, list[int]] = {}
-    for index, change in enumerate(changes):
-        by_address.setdefault(change.address, []).append(index)
-    waiting = [sum(len(by_address.get(a, [])) for a in set(c.depends_on)) for c in changes]
-    dependents: dict[int, list[int]] = {}
-    for index, change in enumerate(changes):
-        for address in set(change.depends_on):
-            for before in by_address.get(address, []):
-                dependents.setdefault(before, []).append(index)
+    waiting, dependents = _dependency_graph(changes)
     ready = [keys[i] for i, count in enumerate(waiting) if count == 0]
     heapq.heapify(ready)
-    ordered: list[Change] = []
+    placed: list[int] = []
     while ready:
         index = heapq.heappop(ready)[2]
-        ordered.append(changes[index])
+        placed.append(index)
         for after in dependents.get(index, []):
             waiting[after] -= 1
             if waiting[after] == 0:
                 heapq.heappush(ready, keys[after])
-    return ordered
+    stuck = sorted(keys[i] for i in set(range(len(changes))) - set(placed))
+    return [changes[i] for i in placed] + [changes[key[2]] for key in stuck]
+
+
+def _dependency_graph(changes: list[Change]) -> tuple[list[int], dict[int, list[int]]]:
+    """How many changes each one waits for, and which changes wait for each one."""
+    by_address: dict[str, list[int]] = {}
+    for index, change in enumerate(changes):
+        by_address.setdefault(change.address, []).append(index)
+    waiting = [0] * len(changes)
+    dependents: dict[int, list[int]] = {}
+    for index, change in enumerate(changes):
+        for address in set(change.depends_on) - {change.address}:
+            for before in by_address.get(address, []):
+                dependents.setdefault(before, []).append(index)
+                waiting[index] += 1
+    return waiting, dependents
 
 
 def select_targets(changes: list[Change], targets: frozenset[str]) -> list[Change]:

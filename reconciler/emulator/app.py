@@ -12,7 +12,8 @@ A "drop" fault sends the response head, then aborts. In-process (httpx.ASGITrans
 its default raise_app_exceptions=True) the client sees `ConnectionDropped`, an
 httpx.RemoteProtocolError; over loopback uvicorn closes the socket and httpx raises
 RemoteProtocolError ("peer closed connection without sending complete message body").
-Either way the client gets a transport error and no body.
+Either way the client gets a transport error and no body. (With raise_app_exceptions=False the
+in-process client instead gets the started 200 with an empty body.)
 """
 
 from __future__ import annotations
@@ -183,6 +184,9 @@ class AdminEndpoints:
     async def ledger(self, request: Request) -> dict[str, Any]:
         return {"ledger": self.core.ledger()}
 
+    async def reads(self, request: Request) -> dict[str, Any]:
+        return {"reads": self.core.read_counts()}
+
     async def reset(self, request: Request) -> dict[str, Any]:
         self.core.reset()
         return {"reset": True}
@@ -194,6 +198,7 @@ class AdminEndpoints:
             ("/_emulator/clock", self.clock, ["GET", "POST"]),
             ("/_emulator/faults", self.faults, ["GET", "POST", "DELETE"]),
             ("/_emulator/ledger", self.ledger, ["GET"]),
+            ("/_emulator/reads", self.reads, ["GET"]),
             ("/_emulator/reset", self.reset, ["POST"]),
         ]
         return [

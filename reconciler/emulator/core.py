@@ -85,7 +85,12 @@ def request_seq(body: bytes) -> int:
 
 
 class EmulatorCore:
-    """Store + rules + clock of the emulated TPNS."""
+    """Store + rules + clock of the emulated TPNS.
+
+    With a `db_path`, several cores (and processes) share one SQLite file. A `SystemClock` offset
+    set through `advance_clock`/`set_clock` (the admin surface) is shared through the file too; a
+    `ManualClock` stays private to the core that holds it.
+    """
 
     def __init__(
         self,
@@ -99,6 +104,7 @@ class EmulatorCore:
         self._store = EmulatorStore(db_path)
         # Only a SystemClock offset is shared through the file; a ManualClock belongs to its test.
         self._shared_clock = self._store.persistent and isinstance(self.clock, SystemClock)
+        self._seen_offset: str | None = None
 
     # -- clock ----------------------------------------------------------------------------
 
@@ -107,9 +113,11 @@ class EmulatorCore:
         if self._shared_clock:
             with self._store.transaction():
                 stored = self._store.meta("clock_offset")
-            if stored is not None:
+            # Apply only a change made elsewhere, so a direct `core.clock.advance()` still holds.
+            if stored is not None and stored != self._seen_offset:
                 assert isinstance(self.clock, SystemClock)
                 self.clock.offset_seconds = float(stored)
+            self._seen_offset = stored
         return self.clock.now()
 
     def advance_clock(self, seconds: float) -> datetime:
@@ -128,7 +136,8 @@ class EmulatorCore:
     def _persist_clock(self) -> None:
         if self._shared_clock:
             assert isinstance(self.clock, SystemClock)
-            self._store.set_meta("clock_offset", repr(self.clock.offset_seconds))
+            self._seen_offset = repr(self.clock.offset_seconds)
+            self._store.set_meta("clock_offset", self._seen_offset)
 
     # -- admin ----------------------------------------------------------------------------
 
@@ -170,6 +179,11 @@ class EmulatorCore:
     def ledger(self) -> list[dict[str, Any]]:
         with self._store.transaction():
             return self._store.ledger()
+
+    def read_counts(self) -> dict[str, dict[str, int]]:
+        """Statistics calls accepted in the last hour: access id -> path -> count."""
+        with self._store.transaction():
+            return self._store.statistics_call_counts()
 
     def tasks(self, access_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored task as get_push_record shows it, plus the fields TPNS keeps internal."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from reconciler.emulator.loop_schedule import loop_send_times
 from reconciler.emulator.refusals import (
     ILLEGAL_PUSH_TIME,
     INVALID_PARAMETER,
@@ -48,9 +49,9 @@ TAG_TYPES = frozenset(
 )
 CHANNELS = frozenset({"xg", "hw", "xm", "mz", "vivo", "oppo", "apns", "honor", "fcm"})
 SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_TAG_LIST_CHARS = 512
+MAX_GROUP_ID_CHARS = 25
 _SEND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DAY_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,8 @@ def _check_tags(body: dict[str, Any]) -> None:
     tags = tag_list.get("tags")
     if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
         raise Refusal(INVALID_PARAMETER, "tag_list.tags must be a non-empty list of strings")
+    if sum(len(t) for t in tags) > MAX_TAG_LIST_CHARS:
+        raise Refusal(INVALID_PARAMETER, "tag_list.tags may hold at most 512 characters")
     if tag_list.get("op") not in ("AND", "OR"):
         raise Refusal(INVALID_PARAMETER, "tag_list.op must be AND or OR")
 
@@ -315,6 +318,7 @@ def _check_broadcast_only(body: dict[str, Any], audience: str) -> None:
 
 
 def _check_optional_fields(body: dict[str, Any]) -> None:
+    """Optional fields are unset when zero-valued; when set they must hold a documented value."""
     speed = _int_field(body, "push_speed")
     if speed and not 1000 <= speed <= 50_000:
         raise Refusal(INVALID_PARAMETER, "push_speed must be between 1000 and 50000")
@@ -325,6 +329,10 @@ def _check_optional_fields(body: dict[str, Any]) -> None:
         raise Refusal(INVALID_PARAMETER, "account_type must not be negative")
     if _int_field(body, "collapse_id") < 0:
         raise Refusal(INVALID_PARAMETER, "collapse_id must be positive")
+    _check_shaped_options(body)
+
+
+def _check_shaped_options(body: dict[str, Any]) -> None:
     rules = body.get("channel_rules")
     if not is_unset(rules):
         ok = isinstance(rules, list) and all(
@@ -334,6 +342,11 @@ def _check_optional_fields(body: dict[str, Any]) -> None:
             raise Refusal(
                 INVALID_PARAMETER, f"channel_rules entries need a channel in {sorted(CHANNELS)}"
             )
+    group_id = body.get("group_id")
+    if not is_unset(group_id) and (
+        not isinstance(group_id, str) or len(group_id) > MAX_GROUP_ID_CHARS or " " in group_id
+    ):
+        raise Refusal(INVALID_PARAMETER, "group_id must be at most 25 characters, no spaces")
     for key in ("multi_pkg", "force_collapse"):
         if key in body and not isinstance(body[key], bool):
             raise Refusal(INVALID_PARAMETER, f"{key} must be a boolean")
@@ -371,7 +384,7 @@ def _send_times(
 ) -> tuple[tuple[datetime | None, ...], bool]:
     loop = body.get("loop_param")
     if not is_unset(loop):
-        return _loop_times(loop, now=now, settings=settings), True
+        return loop_send_times(loop, now=now, settings=settings), True
     raw = body.get("send_time")
     if is_unset(raw):
         return (None,), False
@@ -383,60 +396,3 @@ def _send_times(
     if when < now - timedelta(seconds=settings.late_send_tolerance_seconds):
         raise Refusal(ILLEGAL_PUSH_TIME, f"send_time {raw} is more than 10 minutes in the past")
     return ((when if when > now else None),), False
-
-
-def _loop_times(loop: object, *, now: datetime, settings: EmulatorSettings) -> tuple[datetime, ...]:
-    if not isinstance(loop, dict):
-        raise Refusal(INVALID_PARAMETER, "loop_param must be an object")
-    zone = settings.zone()
-    start, end = (_loop_date(loop, key) for key in ("startDate", "endDate"))
-    today = now.astimezone(zone).date()
-    if start < today or end < start or end > today + timedelta(days=settings.max_send_ahead_days):
-        raise Refusal(INVALID_PARAMETER, "loop_param dates must lie within the next 90 days")
-    loop_type = loop.get("loopType")
-    indexes = loop.get("loopDayIndexs")
-    day_times = loop.get("dayTimes")
-    if loop_type not in (1, 2, 3) or not isinstance(indexes, list):
-        raise Refusal(INVALID_PARAMETER, "loop_param needs loopType 1-3 and loopDayIndexs")
-    if not isinstance(day_times, list) or not day_times:
-        raise Refusal(MISSING_PARAMETER, "loop_param.dayTimes is required")
-    clock_times = [_day_time(value) for value in day_times]
-    times = [
-        datetime.combine(day, clock_time, tzinfo=zone)
-        for day in _loop_days(start, end, int(loop_type), indexes)
-        for clock_time in clock_times
-    ]
-    future = tuple(sorted(t for t in times if t > now))
-    if not future:
-        raise Refusal(INVALID_PARAMETER, "loop_param yields no send time in the future")
-    return future
-
-
-def _loop_date(loop: dict[str, Any], key: str) -> date:
-    value = loop.get(key)
-    if not isinstance(value, str) or not _DATE.match(value):
-        raise Refusal(INVALID_PARAMETER, f"loop_param.{key} must be YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Refusal(INVALID_PARAMETER, f"loop_param.{key} {value!r} is not a date") from exc
-
-
-def _day_time(value: object) -> time:
-    if not isinstance(value, str) or not _DAY_TIME.match(value):
-        raise Refusal(
-            INVALID_PARAMETER, f"loop_param.dayTimes entries must be HH:MM:SS, got {value!r}"
-        )
-    try:
-        return time.fromisoformat(value)
-    except ValueError as exc:
-        raise Refusal(INVALID_PARAMETER, f"loop_param.dayTimes {value!r} is not a time") from exc
-
-
-def _loop_days(start: date, end: date, loop_type: int, indexes: list[Any]) -> list[date]:
-    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    if loop_type == 1:
-        return days
-    if loop_type == 2:  # weekly, 0 = Sunday
-        return [d for d in days if (d.weekday() + 1) % 7 in indexes]
-    return [d for d in days if d.day in indexes]

@@ -193,7 +193,7 @@ class EmulatorStore:
     def repeated_push_exists(self, access_id: str, title: str, content: str, since: float) -> bool:
         row = self._conn.execute(
             "SELECT 1 FROM tasks WHERE access_id = ? AND audience_type = 'all' AND seeded = 0 "
-            "AND title = ? AND content = ? AND created_at >= ? LIMIT 1",
+            "AND title = ? AND content = ? AND created_at > ? LIMIT 1",
             (access_id, title, content, since),
         ).fetchone()
         return row is not None
@@ -201,12 +201,21 @@ class EmulatorStore:
     # -- statistics quota ---------------------------------------------------------------
 
     def statistics_calls_since(self, access_id: str, path: str, since: float) -> int:
-        self._conn.execute("DELETE FROM statistics_calls WHERE at < ?", (since,))
+        self._conn.execute("DELETE FROM statistics_calls WHERE at <= ?", (since,))
         row = self._conn.execute(
             "SELECT COUNT(*) AS n FROM statistics_calls WHERE access_id = ? AND path = ?",
             (access_id, path),
         ).fetchone()
         return int(row["n"])
+
+    def statistics_call_counts(self) -> dict[str, dict[str, int]]:
+        rows = self._conn.execute(
+            "SELECT access_id, path, COUNT(*) AS n FROM statistics_calls GROUP BY access_id, path"
+        ).fetchall()
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(str(row["access_id"]), {})[str(row["path"])] = int(row["n"])
+        return counts
 
     def record_statistics_call(self, access_id: str, path: str, at: float) -> None:
         self._conn.execute("INSERT INTO statistics_calls VALUES (?, ?, ?)", (access_id, path, at))

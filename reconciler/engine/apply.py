@@ -328,9 +328,7 @@ class Executor:
             self.audit.outcome(change, path=PUSH_PATH, ret_code=exc.code, err_msg=exc.message)
             raise
         resolver.bind(intent, result.push_id)
-        self.audit.outcome(
-            change, path=PUSH_PATH, ret_code=0, err_msg="", push_id=result.push_id
-        )
+        self.audit.outcome(change, path=PUSH_PATH, ret_code=0, err_msg="", push_id=result.push_id)
         self._after_override(change)
         return result.push_id, f"created push {result.push_id}"
 
@@ -357,16 +355,4 @@ async def apply_plan(
     check_plan_current(plan, lineage=snapshot.lineage, serial=snapshot.serial, now=options.now())
     if options.reread is not None and options.fingerprint is not None:
         check_live_unchanged(plan, await options.reread(plan), options.fingerprint)
-    return await Executor(
-        plan, clients=clients, store=store, audit=audit, options=options
-    ).run()
-
-
-def touched_push_ids(plan: Plan, apps: Sequence[str] | None = None) -> dict[str, list[str]]:
-    """Per app, the push ids whose live status apply relies on."""
-    out: dict[str, list[str]] = {}
-    for change in plan.changes:
-        if change.action in MUTATING_ACTIONS and change.push_id is not None:
-            if apps is None or change.app in apps:
-                out.setdefault(change.app, []).append(change.push_id)
-    return out
+    return await Executor(plan, clients=clients, store=store, audit=audit, options=options).run()

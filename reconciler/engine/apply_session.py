@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,6 +95,4 @@ async def run_apply(
 
 
 def plan_digest(plan: Plan) -> str:
-    import hashlib
-
     return hashlib.sha256(plan.to_json(indent=None).encode()).hexdigest()

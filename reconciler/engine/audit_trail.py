@@ -86,4 +86,6 @@ class AuditTrail:
             request={"intent_id": intent.intent_id, "path": "/v3/push/app"},
         )
         message = f"created as push {push_id}" if push_id else "not created"
-        self._record("outcome", what, Result(ret_code=0, err_msg=f"resolved open intent: {message}"))
+        self._record(
+            "outcome", what, Result(ret_code=0, err_msg=f"resolved open intent: {message}")
+        )

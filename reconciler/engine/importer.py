@@ -72,9 +72,7 @@ async def read_tasks(
                 ) from exc
         return found
     start = since or (now - HORIZON).date()
-    return await reader.list_push_records(
-        start_date=start, end_date=(now + SCHEDULE_AHEAD).date()
-    )
+    return await reader.list_push_records(start_date=start, end_date=(now + SCHEDULE_AHEAD).date())
 
 
 def to_manifests(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from reconciler.domain.body import content_digest
 from reconciler.domain.capabilities import REPORTED_PUSH_TYPE
 from reconciler.errors import PushctlError
 from reconciler.records import Intent, LiveTask, TaskBinding
@@ -60,7 +61,9 @@ class IntentResolver:
                     continue
                 push_id = await self.resolve(intent)
                 found = f"found push {push_id}" if push_id else "no task was created"
-                lines.append(f"{intent.address}: interrupted create of run {intent.run_id}: {found}")
+                lines.append(
+                    f"{intent.address}: interrupted create of run {intent.run_id}: {found}"
+                )
         return lines
 
     async def resolve(self, intent: Intent) -> str | None:
@@ -77,8 +80,6 @@ class IntentResolver:
         return None
 
     def bind(self, intent: Intent, push_id: str, *, date: datetime | None = None) -> None:
-        from reconciler.domain.body import content_digest
-
         self.store.put_binding(
             TaskBinding(
                 address=intent.address,

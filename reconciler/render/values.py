@@ -83,9 +83,10 @@ def displayed_diff(change: Change) -> tuple[DiffEntry, ...]:
     The planner computes diffs only for tasks that differ; a create has nothing to differ
     from, yet a reviewer still needs to read what will be sent.
     """
-    if change.diff or change.before is not None or not change.after:
+    if change.before is not None or not change.after:
         return change.diff
-    return tuple(DiffEntry(op="add", path=path, new=value) for path, value in _leaves(change.after))
+    content = change.after.get("push") or change.after
+    return tuple(DiffEntry(op="add", path=path, new=value) for path, value in _leaves(content))
 
 
 def _leaves(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

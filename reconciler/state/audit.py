@@ -98,6 +98,8 @@ class StoredAuditRecord(Frozen):
 
 
 class AuditVerification(Frozen):
+    """The verdict of `verify_audit`: `count` records read; the first problem, if any."""
+
     ok: bool
     count: int
     first_bad_seq: int | None = None
@@ -157,7 +159,9 @@ def verify_chain(rows: Sequence[AuditRow], *, head: tuple[int, str] | None) -> A
     hashes_at = {row.hash: index for index, row in enumerate(rows)}
     prev_hash, expected_seq = GENESIS_HASH, 1
     for index, row in enumerate(rows):
-        found = _row_problem(row, index, prev_hash, expected_seq, hashes_at)
+        found = _row_problem(
+            row, index=index, prev_hash=prev_hash, expected_seq=expected_seq, hashes_at=hashes_at
+        )
         if found is not None:
             seq, problem, detail = found
             return AuditVerification(
@@ -177,8 +181,9 @@ def verify_chain(rows: Sequence[AuditRow], *, head: tuple[int, str] | None) -> A
 
 
 def _row_problem(
-    row: AuditRow, index: int, prev_hash: str, expected_seq: int, hashes_at: Mapping[str, int]
+    row: AuditRow, *, index: int, prev_hash: str, expected_seq: int, hashes_at: Mapping[str, int]
 ) -> tuple[int, AuditProblem, str] | None:
+    """(first bad seq, problem, detail) when `row` does not follow on from the rows before it."""
     body_seq = _body_seq(row.body)
     if body_seq is None or record_hash(row.prev_hash, row.body) != row.hash:
         return row.seq, "changed", f"record {row.seq} does not match its hash"
@@ -273,7 +278,3 @@ def _gitlab(env: Mapping[str, str]) -> tuple[str | None, str | None, str | None,
         env.get("CI_COMMIT_SHA"),
         env.get("CI_MERGE_REQUEST_IID"),
     )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

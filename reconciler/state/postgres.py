@@ -73,6 +73,7 @@ class PostgresStateStore(SqlStateStore):
         self._url = url
         self.location = describe_url(url)
         self._mutex = threading.RLock()
+        self._lease_sessions: list[psycopg.Connection[Row]] = []
         self._conn = self._connect()
         with self._transaction(write=True):
             self._run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
@@ -111,7 +112,10 @@ class PostgresStateStore(SqlStateStore):
         )
 
     def close(self) -> None:
+        """Close the connection and any lease sessions, freeing their locks as an exit would."""
         with self._mutex:
+            for session in self._lease_sessions:
+                session.close()
             self._conn.close()
 
     # -- locks ----------------------------------------------------------------------------
@@ -127,6 +131,7 @@ class PostgresStateStore(SqlStateStore):
     ) -> LockLease:
         # The lease's own session holds the advisory locks until released or closed.
         session = self._connect()
+        self._lease_sessions.append(session)
 
         def try_lock(app: str) -> bool:
             key = app_lock_key(app)
@@ -143,9 +148,8 @@ class PostgresStateStore(SqlStateStore):
             return True
 
         def release() -> None:
-            # Closing the session frees every advisory lock it holds.
             _unlock(session, holder.lock_id, taken)
-            session.close()
+            self._end_session(session)
 
         try:
             taken = acquire_in_order(
@@ -158,9 +162,16 @@ class PostgresStateStore(SqlStateStore):
                 sleep=sleep,
             )
         except BaseException:
-            session.close()
+            self._end_session(session)
             raise
         return LockLease(holder, taken, release)
+
+    def _end_session(self, session: psycopg.Connection[Row]) -> None:
+        # Closing the session frees every advisory lock it still holds.
+        session.close()
+        with self._mutex:
+            if session in self._lease_sessions:
+                self._lease_sessions.remove(session)
 
     def _holder_of(self, app: str) -> LockHolder | None:
         rows = self._live_locks("AND k.app = ?", (app,))

@@ -122,11 +122,9 @@ class SqlStateStore(ABC):
                 (binding.address, binding.app, binding.model_dump_json()),
             )
 
-    def remove_binding(self, address: str) -> TaskBinding | None:
+    def remove_binding(self, address: str) -> None:
         with self._transaction(write=True):
-            found = self._binding(address)
             self._run("DELETE FROM pushctl_bindings WHERE address = ?", (address,))
-            return found
 
     def get_binding(self, address: str) -> TaskBinding | None:
         with self._transaction(write=False):

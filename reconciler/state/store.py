@@ -19,6 +19,8 @@ from reconciler.state.lock import AppLock, LockHolder, LockLease
 from reconciler.state.postgres import PostgresStateStore
 from reconciler.state.sqlite import SqliteStateStore
 
+__all__ = ["AppLock", "LockHolder", "LockLease", "StateStore", "open_store"]
+
 SQLITE_SCHEME = "sqlite:"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -37,8 +39,8 @@ class StateStore(Protocol):
 
     def put_binding(self, binding: TaskBinding) -> None: ...
 
-    def remove_binding(self, address: str) -> TaskBinding | None:
-        """Forget a task; returns what was stored, or None when nothing was."""
+    def remove_binding(self, address: str) -> None:
+        """Forget a task; nothing happens when it is not in state."""
         ...
 
     def get_binding(self, address: str) -> TaskBinding | None: ...

@@ -166,8 +166,9 @@ class TpnsClient:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         path = endpoints.GET_PUSH_RECORD
         query: dict[str, Any] = {
-            "startDate": start_date.isoformat(),
-            "endDate": end_date.isoformat(),
+            # strftime, not isoformat: a datetime passed as a date must not add a time part.
+            "startDate": start_date.strftime("%Y-%m-%d"),
+            "endDate": end_date.strftime("%Y-%m-%d"),
         }
         if msg_type is not None:
             query["msgType"] = msg_type
@@ -262,14 +263,14 @@ class TpnsClient:
         try:
             response = await self._http.send(request, auth=self._auth)
         except _NOT_SENT as exc:
-            raise TransportError(
+            raise _transport_error(
                 f"could not reach TPNS at {self.base_url} for {path}: {_describe(exc)}",
                 path=path,
                 maybe_delivered=False,
             ) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError) as exc:
             self.calls_made[path] += 1
-            raise TransportError(
+            raise _transport_error(
                 f"TPNS {path} at {self.base_url} failed after the request was sent: "
                 f"{_describe(exc)}",
                 path=path,
@@ -321,6 +322,16 @@ def _count(reply: dict[str, Any], *, path: str) -> int:
         return int(reply.get("count", 0))
     except (TypeError, ValueError) as exc:
         raise MalformedResponse(f"TPNS {path} answered a non-numeric count", path=path) from exc
+
+
+def _transport_error(message: str, *, path: str, maybe_delivered: bool) -> TransportError:
+    error = TransportError(message, path=path, maybe_delivered=maybe_delivered)
+    error.hint = (
+        "TPNS may have acted on it; re-read the task's live status before repeating the call"
+        if maybe_delivered
+        else "nothing reached TPNS; check the endpoint and the network, then retry"
+    )
+    return error
 
 
 def _describe(exc: Exception) -> str:

@@ -50,7 +50,9 @@ class Emulator:
         return list(data["tasks"] if isinstance(data, dict) else data)
 
     def seed(self, access_id: str, body: dict[str, Any], **extra: Any) -> str:
-        return str(self.admin("POST", "/tasks", {"access_id": access_id, "body": body, **extra})["push_id"])
+        return str(
+            self.admin("POST", "/tasks", {"access_id": access_id, "body": body, **extra})["push_id"]
+        )
 
 
 @pytest.fixture

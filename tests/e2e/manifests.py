@@ -48,7 +48,9 @@ spec:
 {schedule}"""
 
 
-def adopted_task(name: str, push_id: str, *, state: str = "active", app: str = "shop-android") -> str:
+def adopted_task(
+    name: str, push_id: str, *, state: str = "active", app: str = "shop-android"
+) -> str:
     return f"""\
 apiVersion: pushctl/v1
 kind: PushTask

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import Callable
@@ -15,7 +16,25 @@ from reconciler.tpns.client import TpnsClient
 from reconciler.tpns.quota import QuotaLedger
 from reconciler.tpns.retry import RetryPolicy
 
-from .conftest import FakeTime
+#: A secret that must never show up in any message, repr or log line.
+CANARY = "canary-5ecret-0f-the-tpns-app-4242"
+
+
+@dataclass
+class FakeTime:
+    """Unix time that moves only when the code under test sleeps."""
+
+    now: float = 1_790_000_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)  # let other tasks run, as a real sleep would
+
 
 #: One scripted answer: a JSON envelope (HTTP 200), an httpx.Response, or an exception.
 Answer = dict[str, Any] | httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]

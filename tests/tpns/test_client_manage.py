@@ -12,8 +12,7 @@ from reconciler.errors import TransportError
 from reconciler.tpns.client import TpnsClient
 from reconciler.tpns.errors import InvalidRequest
 
-from .conftest import FakeTime
-from .fakes import ScriptedTpns, make_client
+from .fakes import FakeTime, ScriptedTpns, make_client
 
 Call = Callable[[TpnsClient, str], Awaitable[None]]
 OPERATIONS: list[tuple[str, Call]] = [

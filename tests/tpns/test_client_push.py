@@ -16,8 +16,7 @@ from reconciler.tpns.auth import Secret, sign
 from reconciler.tpns.client import TpnsClient, encode_body
 from reconciler.tpns.errors import AuthFailed, RateLimited
 
-from .conftest import FakeTime
-from .fakes import OK_PUSH, ScriptedTpns, make_client
+from .fakes import OK_PUSH, FakeTime, ScriptedTpns, make_client
 
 TAG_PUSH: dict[str, Any] = {
     "audience_type": "tag",

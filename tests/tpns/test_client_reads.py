@@ -15,8 +15,7 @@ from reconciler.tpns.errors import HttpStatusError, MalformedResponse, PushIdNot
 from reconciler.tpns.quota import QuotaLedger, default_limits
 from reconciler.tpns.retry import RetryPolicy
 
-from .conftest import FakeTime
-from .fakes import ScriptedTpns, make_client, record, stats_reply
+from .fakes import FakeTime, ScriptedTpns, make_client, record, stats_reply
 
 
 async def test_single_read(fake_time: FakeTime) -> None:

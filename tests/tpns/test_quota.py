@@ -8,7 +8,7 @@ from reconciler.errors import QuotaExceeded
 from reconciler.tpns.endpoints import GET_PUSH_RECORD, PUSH_APP, STOP_PUSH_MSG
 from reconciler.tpns.quota import UNLIMITED, QuotaLedger, RateLimit, default_limits
 
-from .conftest import FakeTime
+from .fakes import FakeTime
 
 
 def test_statistics_window_is_200_per_hour(fake_time: FakeTime) -> None:

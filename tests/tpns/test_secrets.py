@@ -13,8 +13,7 @@ from reconciler.errors import PushctlError
 from reconciler.tpns.auth import Secret
 from reconciler.tpns.client import TpnsClient
 
-from .conftest import CANARY, FakeTime
-from .fakes import ScriptedTpns, make_client
+from .fakes import CANARY, FakeTime, ScriptedTpns, make_client
 
 TAG_PUSH: dict[str, Any] = {
     "audience_type": "tag",

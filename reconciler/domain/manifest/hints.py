@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterable, Sequence
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
@@ -28,16 +28,35 @@ def model_at(model: type[BaseModel], path: Sequence[str | int]) -> type[BaseMode
     """The model that validates the mapping at `path` below `model`, if any."""
     current: Any = model
     for part in path:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        current = _step(current, part)
+        if current is None:
             return None
-        field = _field_by_key(current, part)
-        if field is None:
-            return None
-        current = _inner_model(field)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return current
+    return _as_model(current)
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    """The annotation of the value at `part` inside a value of type `annotation`."""
+    model = _as_model(annotation)
+    if model is not None:
+        return _field_by_key(model, part) if isinstance(part, str) else None
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin in (Union, types.UnionType, Annotated):
+        candidates = args[:1] if origin is Annotated else args
+        return next((s for s in (_step(a, part) for a in candidates) if s is not None), None)
+    if origin is list and isinstance(part, int):
+        return args[0]
+    if origin is dict and isinstance(part, str):
+        return args[1]
+    return None
+
+
+def _as_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        models = [m for m in map(_as_model, get_args(annotation)) if m is not None]
+        return models[0] if len(models) == 1 else None
     return None
 
 
@@ -45,19 +64,6 @@ def _field_by_key(model: type[BaseModel], key: str) -> Any:
     for name, info in model.model_fields.items():
         if key in (name, info.alias):
             return info.annotation
-    return None
-
-
-def _inner_model(annotation: Any) -> Any:
-    """Unwrap Optional, list and dict annotations down to a model class."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType, list, tuple, dict):
-        for arg in get_args(annotation):
-            inner = _inner_model(arg)
-            if inner is not None:
-                return inner
     return None
 
 
@@ -75,6 +81,8 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
     if kind in {"model_type", "dict_type", "model_attributes_type"}:
         return f"expected a mapping of fields here (got {_shown(error.get('input'))})"
     message = error["msg"]
+    if kind == "string_type" and isinstance(error.get("input"), int | float | bool):
+        return f'{message} (got {error["input"]!r}); quote it: "{error["input"]}"'
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
     return f"{message} (got {_shown(error.get('input'))})" if _shows_input(kind) else message

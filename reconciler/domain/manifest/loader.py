@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,7 +32,6 @@ from reconciler.errors import ManifestError, SourceProblem
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-MANIFEST_SUFFIXES = frozenset({".yaml", ".yml"})
 #: Never read as a manifest when a folder is scanned: it is the configuration.
 CONFIG_FILE_NAME = "pushctl.yaml"
 
@@ -39,6 +39,7 @@ CONFIG_FILE_NAME = "pushctl.yaml"
 LOADER_CODES: dict[str, str] = {
     "manifest.not_found": "a -f path does not exist",
     "manifest.no_files": "a folder holds no *.yaml / *.yml file",
+    "manifest.foreign": "a YAML mapping with neither apiVersion nor kind: not a manifest",
     "manifest.schema": "a field has the wrong type or value, or a required field is missing",
     "manifest.unknown_field": "a key that the PushTask kind does not define",
     "manifest.push": "spec.push breaks the TPNS /v3/push/app rules (reference section 4)",
@@ -68,28 +69,32 @@ def load_manifests(
 
 def manifest_files(folder: Path) -> list[Path]:
     """The manifest files under a folder, sorted; hidden folders and pushctl.yaml are skipped."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix in MANIFEST_SUFFIXES
-        and path.name != CONFIG_FILE_NAME
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and path.is_file()
-    )
+    found: list[Path] = []
+    # os.walk (scandir) rather than Path.rglob: no stat call per file, hidden folders pruned.
+    for parent, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found.extend(
+            Path(parent, name)
+            for name in names
+            if name.endswith((".yaml", ".yml")) and name != CONFIG_FILE_NAME
+        )
+    return sorted(found)
 
 
 def _sources(
     paths: Sequence[str | Path], stdin: TextIO | None, problems: list[SourceProblem]
 ) -> Iterator[tuple[str, str]]:
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for given in paths:
         if str(given) == STDIN:
             yield from _stdin_source(stdin, problems)
             continue
         for path in _expand(Path(given), problems):
-            if path.resolve() in seen:
+            # abspath is string work only; resolve() would cost two syscalls per file.
+            key = os.path.abspath(path)
+            if key in seen:
                 continue
-            seen.add(path.resolve())
+            seen.add(key)
             try:
                 yield str(path), read_source(path)
             except YamlProblems as exc:
@@ -132,6 +137,15 @@ def _load_source(name: str, text: str, problems: list[SourceProblem]) -> list[De
     tasks: list[DeclaredTask] = []
     failures: list[tuple[tuple[int, YamlDocument], ValidationError]] = []
     for index, document in enumerate(documents):
+        if _foreign(document.data):
+            message = (
+                "not a PushTask manifest (no `apiVersion: pushctl/v1` and `kind: PushTask`); "
+                "move this file out of the -f path or add both keys"
+            )
+            problems.append(
+                SourceProblem(name, document.line, document.column, message, "manifest.foreign")
+            )
+            continue
         try:
             task = PushTask.model_validate(document.data)
         except ValidationError as exc:
@@ -146,6 +160,11 @@ def _load_source(name: str, text: str, problems: list[SourceProblem]) -> list[De
             located.extend(validation_problems(name, locator, failed, error, PushTask))
         problems.extend(sorted(located, key=lambda problem: (problem.line, problem.column)))
     return tasks
+
+
+def _foreign(data: Any) -> bool:
+    """A mapping with neither apiVersion nor kind: some other YAML (a CI file, say)."""
+    return isinstance(data, dict) and "apiVersion" not in data and "kind" not in data
 
 
 def validation_problems(

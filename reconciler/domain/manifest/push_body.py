@@ -11,12 +11,12 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 
 from pydantic import ValidationError
 
 from reconciler.domain.manifest.hints import describe, dotted
-from reconciler.domain.manifest.push_models import LoopParam, Message, PushBody
+from reconciler.domain.manifest.push_models import AudienceType, LoopParam, Message, PushBody
 
 
 class PushBodyProblem(NamedTuple):
@@ -39,6 +39,7 @@ REFUSED_FIELDS = {
     "force_collapse": "pushctl sets `force_collapse` itself; write `spec.forceCollapse: true`",
 }
 
+AUDIENCES = frozenset(get_args(AudienceType))
 SCHEDULABLE = frozenset({"all", "tag", "package_account_push"})
 #: Fields that only some audience types accept (reference sections 4.2, 4.8, 9).
 AUDIENCE_FIELDS: dict[str, frozenset[str]] = {
@@ -86,20 +87,19 @@ def validate_push_body(body: dict[str, Any]) -> dict[str, Any]:
             PushBodyProblem(tuple(error["loc"]), describe(error, PushBody))
             for error in exc.errors(include_url=False)
         ]
-        send_time = checked.get("send_time")
-        if isinstance(send_time, str):
-            problems += _send_time_rules(send_time)
     else:
-        problems += list(_rules(model, checked))
+        problems += _model_rules(model)
+    # These read only the raw keys, so they also run when a field elsewhere is invalid.
+    if checked.get("audience_type") in AUDIENCES:
+        problems += _audience_rules(checked["audience_type"], checked)
+    if isinstance(checked.get("send_time"), str):
+        problems += _send_time_rules(checked["send_time"])
     if problems:
         raise PushBodyError(problems)
     return body
 
 
-def _rules(body: PushBody, raw: dict[str, Any]) -> Iterator[PushBodyProblem]:
-    yield from _audience_rules(body, raw)
-    if body.send_time is not None:
-        yield from _send_time_rules(body.send_time)
+def _model_rules(body: PushBody) -> Iterator[PushBodyProblem]:
     if body.loop_param is not None:
         yield from _loop_rules(body.loop_param)
     if body.account_type is not None and body.account_type not in ACCOUNT_TYPES:
@@ -111,8 +111,7 @@ def _rules(body: PushBody, raw: dict[str, Any]) -> Iterator[PushBodyProblem]:
     yield from _message_rules(body)
 
 
-def _audience_rules(body: PushBody, raw: dict[str, Any]) -> Iterator[PushBodyProblem]:
-    audience = body.audience_type
+def _audience_rules(audience: str, raw: dict[str, Any]) -> Iterator[PushBodyProblem]:
     for field, audiences in AUDIENCE_FIELDS.items():
         if field in raw and audience not in audiences:
             allowed = ", ".join(sorted(audiences))
@@ -124,13 +123,13 @@ def _audience_rules(body: PushBody, raw: dict[str, Any]) -> Iterator[PushBodyPro
     needed = AUDIENCE_NEEDS.get(audience)
     if needed is not None and needed not in raw:
         yield PushBodyProblem((needed,), f"audience_type {audience} needs `{needed}`; add it")
-    if audience == "tag" and body.tag_rules is None and body.tag_list is None:
+    if audience == "tag" and "tag_rules" not in raw and "tag_list" not in raw:
         yield PushBodyProblem(
             ("tag_rules",), "audience_type tag needs `tag_rules` (or the legacy `tag_list`); add it"
         )
-    single = {"token": body.token_list, "account": body.account_list}.get(audience)
-    if single is not None and len(single) > 1:
-        field = f"{audience}_list"
+    field = f"{audience}_list"
+    single = raw.get(field) if audience in ("token", "account") else None
+    if isinstance(single, list) and len(single) > 1:
         yield PushBodyProblem(
             (field,),
             f"audience_type {audience} sends to the first entry only; "

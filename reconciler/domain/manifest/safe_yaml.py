@@ -90,7 +90,16 @@ def load_yaml_text(text: str, name: str) -> list[YamlDocument]:
     """Parse every document of `text`; empty documents are skipped."""
     builder = _Builder(name)
     try:
-        for event in _events(text):
+        for event in _fast_events(text):
+            builder.feed(event)
+        return _documents(builder)
+    except MarkedYAMLError:
+        # libyaml follows YAML 1.1 and refuses some 1.2 plain scalars that ruamel.yaml itself
+        # writes (e.g. `{k: 0?}`); the pure parser decides, and reports real syntax errors.
+        pass
+    builder = _Builder(name)
+    try:
+        for event in YAML(typ="safe", pure=True).parse(text):
             builder.feed(event)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -99,6 +108,10 @@ def load_yaml_text(text: str, name: str) -> list[YamlDocument]:
         builder.problems.append(_problem(name, line, column, problem, "yaml.syntax"))
     except YAMLError as exc:
         builder.problems.append(_problem(name, 1, 1, f"YAML: {exc}", "yaml.syntax"))
+    return _documents(builder)
+
+
+def _documents(builder: _Builder) -> list[YamlDocument]:
     if builder.problems:
         raise YamlProblems(builder.problems)
     return builder.documents
@@ -108,7 +121,7 @@ def load_yaml_file(path: Path) -> list[YamlDocument]:
     return load_yaml_text(read_source(path), str(path))
 
 
-def _events(text: str) -> Iterator[Any]:
+def _fast_events(text: str) -> Iterator[Any]:
     if FAST_PARSER.__name__ != "CParser":  # pragma: no cover - ruamel.yaml.clib missing
         yield from YAML(typ="safe", pure=True).parse(text)
         return

@@ -46,13 +46,13 @@ VALIDATION_CODES: dict[str, str] = {
 }
 
 #: Message fields only one platform understands (reference sections 4.4-4.7).
-ANDROID_ONLY_MESSAGE_FIELDS = (
+ANDROID_ONLY_MESSAGE_FIELDS: tuple[str, ...] = (
     "accept_time",
     "thread_sumtext",
     "xg_media_audio_resources",
     "android",
 )
-IOS_ONLY_MESSAGE_FIELDS = ("ios", "show_type")
+IOS_ONLY_MESSAGE_FIELDS: tuple[str, ...] = ("ios", "show_type")
 _OVERRIDING_MUST_NOT_BE = frozenset({DesiredState.CANCELLED, DesiredState.RECALLED})
 
 

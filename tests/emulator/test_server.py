@@ -1,0 +1,74 @@
+"""End to end over real loopback HTTP: uvicorn in a thread, httpx with a real signature."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.emulator import EmulatorCore, ManualClock
+from reconciler.emulator.server import check_loopback_host, running_server
+
+from .conftest import ANDROID, START, notify, signed_headers
+
+
+def _call(client: httpx.Client, clock: ManualClock, path: str, body: dict[str, Any]) -> Any:
+    raw = json.dumps(body).encode()
+    headers = signed_headers(ANDROID, raw, int(clock.now().timestamp()))
+    response = client.post(path, content=raw, headers=headers)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_push_query_stop_cancel_over_loopback() -> None:
+    clock = ManualClock(START)
+    core = EmulatorCore(clock=clock)
+    core.add_app(ANDROID)
+    with running_server(core) as base_url, httpx.Client(base_url=base_url) as client:
+        assert base_url.startswith("http://127.0.0.1:")
+        pushed = _call(client, clock, "/v3/push/app", notify())
+        assert pushed["ret_code"] == 0
+        record = _call(
+            client, clock, "/v3/statistics/get_push_record", {"pushId": pushed["push_id"]}
+        )
+        assert record["pushRecordData"][0]["status"] == "PUSH_STARTED"
+        stopped = _call(client, clock, "/v3/push/stop_push_msg", {"pushId": pushed["push_id"]})
+        assert stopped == {"seq": 0, "ret_code": 0, "err_msg": ""}
+        clock.advance(1)
+        scheduled = _call(
+            client, clock, "/v3/push/app", notify("tag", send_time="2026-11-20 12:00:00")
+        )
+        cancelled = _call(
+            client, clock, "/v3/push/cancel_timing_task", {"pushid": scheduled["push_id"]}
+        )
+        assert cancelled["ret_code"] == 0
+        statuses = {
+            t["pushId"]: t["status"] for t in client.get("/_emulator/tasks").json()["tasks"]
+        }
+        assert statuses == {
+            pushed["push_id"]: "PUSH_DELETED_PUSH_MSG",
+            scheduled["push_id"]: "PUSH_CANCELED",
+        }
+        assert len(client.get("/_emulator/ledger").json()["ledger"]) == 4
+
+
+def test_drop_over_loopback_is_a_protocol_error() -> None:
+    clock = ManualClock(START)
+    core = EmulatorCore(clock=clock)
+    core.add_app(ANDROID)
+    core.set_faults([{"path": "/v3/push/app", "kind": "drop", "when": "after", "count": 1}])
+    with running_server(core) as base_url, httpx.Client(base_url=base_url) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            _call(client, clock, "/v3/push/app", notify("token"))
+        assert len(core.tasks()) == 1  # the change was committed before the drop
+        assert _call(client, clock, "/v3/push/app", notify("token"))["ret_code"] == 0
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.org", "::"])
+def test_non_loopback_hosts_are_refused(host: str) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        check_loopback_host(host)
+    with pytest.raises(ValueError, match="loopback"), running_server(EmulatorCore(), host=host):
+        pass
