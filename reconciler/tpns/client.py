@@ -80,6 +80,7 @@ class TpnsClient:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
+        self._broadcast_turn = asyncio.Lock()
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(transport=transport, timeout=timeout)
 
@@ -113,11 +114,11 @@ class TpnsClient:
         content = encode_body(body)
         paced = body.get("audience_type") in endpoints.BROADCAST_AUDIENCES
         for attempt in range(self.retry.attempts):
-            if paced:
-                await self.quota.wait_and_reserve(path, self._sleep)
             sent_at = self._clock()
             try:
-                reply = await self._exchange(path, content)
+                reply = await (
+                    self._paced_exchange(path, content) if paced else self._exchange(path, content)
+                )
                 envelope.check(reply, path=path)
                 return envelope.push_result(reply, path=path)
             except TransportError as exc:
@@ -134,6 +135,20 @@ class TpnsClient:
                 if not paced:  # paced pushes wait for the pacer window on the next turn
                     await self._back_off(path, attempt, exc)
         raise AssertionError("unreachable: the retry loop returns or raises")
+
+    async def _paced_exchange(self, path: str, content: bytes) -> dict[str, Any]:
+        """One broadcast push at a time, the next no sooner than 1 s after this one's answer.
+
+        TPNS times a push when it receives it, somewhere between our send and its answer;
+        spacing from the answer keeps the gap it sees at or above the limit whatever the
+        network latency, so pacing itself never causes a 1008028.
+        """
+        async with self._broadcast_turn:
+            await self.quota.wait_and_reserve(path, self._sleep)
+            try:
+                return await self._exchange(path, content)
+            finally:
+                self.quota.settle(path)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -90,6 +90,12 @@ class QuotaLedger:
         if path in self._sent:
             self._sent[path].append(self._clock())
 
+    def settle(self, path: str) -> None:
+        """Move the latest reservation on `path` to now, when the call's answer arrived."""
+        window = self._sent.get(path)
+        if window:
+            window[-1] = max(window[-1], self._clock())
+
     async def wait_and_reserve(self, path: str, sleep: Callable[[float], Awaitable[None]]) -> None:
         """Sleep until a call on `path` is allowed, then reserve it.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from reconciler.tpns.auth import Secret, sign
 
 PUSHCTL = [sys.executable, "-m", "reconciler"]
 ANDROID_ID = "1500001048"
@@ -48,6 +51,19 @@ class Emulator:
     def tasks(self) -> list[dict[str, Any]]:
         data = self.admin("GET", "/tasks")
         return list(data["tasks"] if isinstance(data, dict) else data)
+
+    def stop_out_of_band(self, access_id: str, push_id: str) -> int:
+        """Terminate a task as someone in the TPNS console would: not through pushctl."""
+        body = json.dumps({"pushId": push_id}).encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "AccessId": access_id,
+            "TimeStamp": str(timestamp),
+            "Sign": sign(Secret(CANARY), timestamp=timestamp, access_id=access_id, body=body),
+        }
+        reply = self.client.post("/v3/push/stop_push_msg", content=body, headers=headers)
+        return int(reply.json()["ret_code"])
 
     def seed(self, access_id: str, body: dict[str, Any], **extra: Any) -> str:
         return str(
@@ -159,3 +175,9 @@ def project(tmp_path: Path, emulator: Emulator) -> Project:
     proj = Project(root=root, emulator=emulator)
     proj.write("pushctl.yaml", config_yaml(emulator.base_url))
     return proj
+
+
+def reads_seen(emulator: Emulator) -> int:
+    """get_push_record calls the emulator accepted in the last hour, over every app."""
+    counts = emulator.admin("GET", "/reads")["reads"]
+    return sum(n for per_app in counts.values() for n in per_app.values())

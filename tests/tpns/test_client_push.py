@@ -210,3 +210,22 @@ def test_client_refuses_plain_http_to_a_remote_host(fake_time: FakeTime) -> None
 
     with pytest.raises(ConfigError, match="plain http"):
         TpnsClient(access_id="1", secret=Secret("s"), base_url="http://api.tpns.tencent.com")
+
+
+async def test_pacing_holds_at_the_server_whatever_the_latency(fake_time: FakeTime) -> None:
+    """TPNS stamps a push on arrival; with uneven latency the gap there still stays >= 1 s."""
+    arrivals: list[float] = []
+    outbound = iter([0.5, 0.1, 0.5, 0.1])
+
+    def slow_network(request: httpx.Request) -> httpx.Response:
+        fake_time.now += next(outbound)  # on the way there
+        arrivals.append(fake_time.now)
+        fake_time.now += 0.1  # on the way back
+        return httpx.Response(200, json=OK_PUSH)
+
+    tpns = ScriptedTpns(default=slow_network)
+    async with make_client(tpns, fake_time) as client:
+        await asyncio.gather(*(client.push_app(TAG_PUSH) for _ in range(4)))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert len(arrivals) == 4
+    assert all(gap >= 1.0 for gap in gaps), gaps

@@ -7,6 +7,7 @@ each other (audience types, message types, scheduling). Every problem carries it
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple, get_args
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from reconciler.domain.manifest.hints import describe, dotted
 from reconciler.domain.manifest.push_models import AudienceType, LoopParam, Message, PushBody
@@ -83,10 +85,8 @@ def validate_push_body(body: dict[str, Any]) -> dict[str, Any]:
     try:
         model = PushBody.model_validate(checked)
     except ValidationError as exc:
-        problems += [
-            PushBodyProblem(tuple(error["loc"]), describe(error, PushBody))
-            for error in exc.errors(include_url=False)
-        ]
+        errors = _one_error_per_typo(exc.errors(include_url=False))
+        problems += [PushBodyProblem(tuple(e["loc"]), describe(e, PushBody)) for e in errors]
     else:
         problems += _model_rules(model)
     # These read only the raw keys, so they also run when a field elsewhere is invalid.
@@ -97,6 +97,23 @@ def validate_push_body(body: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise PushBodyError(problems)
     return body
+
+
+def _one_error_per_typo(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "X is required" when a misspelt key beside it is X: its did-you-mean says it all."""
+    misspelt: set[tuple[Any, ...]] = set()
+    for error in errors:
+        if error["type"] != "extra_forbidden" or not error["loc"]:
+            continue
+        *parent, key = error["loc"]
+        missing = [
+            e["loc"][-1]
+            for e in errors
+            if e["type"] == "missing" and e["loc"][:-1] == tuple(parent)
+        ]
+        for match in difflib.get_close_matches(str(key), [str(m) for m in missing], n=1):
+            misspelt.add((*parent, match))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in misspelt)]
 
 
 def _model_rules(body: PushBody) -> Iterator[PushBodyProblem]:

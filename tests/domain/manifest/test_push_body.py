@@ -570,3 +570,12 @@ def test_error_text_carries_the_path_inside_push() -> None:
 def test_push_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(PushBodyError, match="must be a mapping"):
         validate_push_body(["audience_type"])  # type: ignore[arg-type]
+
+
+def test_a_misspelt_required_key_is_one_error_not_two() -> None:
+    body = {"audience_type": "all", "mesage_type": "notify", "message": {"title": "t", "content": "c"}}
+    with pytest.raises(PushBodyError) as caught:
+        validate_push_body(body)
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 1
+    assert "did you mean `message_type`" in messages[0]

@@ -1,0 +1,84 @@
+"""`pushctl validate` and `pushctl plan` end to end, against the emulator on loopback."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import Project, reads_seen
+from .manifests import android_task, docs
+
+
+def test_invalid_manifest_is_located_and_never_reaches_the_network(project: Project) -> None:
+    project.write(
+        "manifests/bad.yaml",
+        android_task("promo").replace("message_type: notify", "mesage_type: notify"),
+    )
+    result = project.run("plan", "-f", "manifests")
+    assert result.returncode == 1
+    assert "manifests/bad.yaml:" in result.stderr
+    assert "manifests/bad.yaml:19:5:" in result.stderr
+    assert "(did you mean `message_type`?)" in result.stderr
+    assert project.emulator.ledger() == []
+    assert reads_seen(project.emulator) == 0
+
+
+def test_validate_formats(project: Project) -> None:
+    project.write("manifests/a.yaml", android_task("promo", state="recalled"))
+    text = project.run("validate", "-f", "manifests")
+    assert text.returncode == 1
+    assert "recall" in text.stdout
+    github = project.run("validate", "-f", "manifests", "--format", "github")
+    assert github.returncode == 1
+    assert github.stdout.startswith("::error file=manifests/a.yaml,line=")
+    as_json = json.loads(project.run("validate", "-f", "manifests", "--format", "json").stdout)
+    assert as_json["valid"] is False
+    assert as_json["error_count"] == 1
+
+
+def test_plan_counts_the_reads_the_emulator_saw(project: Project) -> None:
+    project.write(
+        "manifests/campaign.yaml",
+        docs(
+            android_task("one"), android_task("two", title="Two"), android_task("three", title="3")
+        ),
+    )
+    first = project.run("plan", "-f", "manifests", "--detailed-exitcode")
+    assert first.returncode == 2, first.stderr
+    assert "Plan: 3 to create, 0 to override" in first.stdout
+    assert reads_seen(project.emulator) == 0
+
+    applied = project.run("apply", "-f", "manifests", "--auto-approve")
+    assert applied.returncode == 0, applied.stderr + applied.stdout
+    before = reads_seen(project.emulator)
+
+    planned = project.run("plan", "-f", "manifests", "--format", "json", "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    made = sum(plan["api_usage"]["calls"].values())
+    assert made == reads_seen(project.emulator) - before
+    assert made == plan["api_usage"]["lower_bound"] == 1
+    assert plan["summary"]["create"] == 0
+
+
+def test_saved_plan_shows_in_every_format(project: Project) -> None:
+    project.write("manifests/a.yaml", android_task("promo"))
+    assert project.run("plan", "-f", "manifests", "--out", "plan.json").returncode == 0
+    saved = json.loads((project.root / "plan.json").read_text())
+    assert saved["format_version"] == "1.0"
+    assert saved["changes"][0]["action"] == "create"
+    assert saved["changes"][0]["api_calls"][0]["path"] == "/v3/push/app"
+    text = project.run("show", "plan.json")
+    assert "+ shop-android/promo will be created" in text.stdout
+    markdown = project.run("show", "plan.json", "--format", "markdown")
+    assert "<details>" in markdown.stdout
+    assert json.loads(project.run("show", "plan.json", "--format", "json").stdout) == saved
+
+
+def test_target_limits_the_plan(project: Project) -> None:
+    project.write("manifests/a.yaml", docs(android_task("one"), android_task("two", title="Two")))
+    result = project.run("plan", "-f", "manifests", "--target", "shop-android/two")
+    assert "shop-android/two" in result.stdout
+    assert "shop-android/one" not in result.stdout
+    assert "Plan: 1 to create" in result.stdout
+    unknown = project.run("plan", "-f", "manifests", "--target", "shop-android/nope")
+    assert unknown.returncode == 64
