@@ -177,7 +177,7 @@ def test_audit_log_and_tamper_detection(project: Project) -> None:
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
         if "audit" in name
     )
-    db.execute(f"UPDATE {table} SET body = replace(body, 'promo', 'pr0mo') WHERE seq = 1")  # noqa: S608
+    db.execute(f"UPDATE {table} SET body = replace(body, 'promo', 'pr0mo') WHERE seq = 1")
     db.commit()
     db.close()
     tampered = project.run("audit", "verify")
