@@ -12,7 +12,8 @@ cp "$repo/pushctl.yaml" "$work/pushctl.yaml"
 cd "$work"
 export SHOP_ANDROID_SECRET_KEY=demo-android-secret SHOP_IOS_SECRET_KEY=demo-ios-secret
 
-step() { printf '\n\033[1m==> %s\033[0m\n$ %s\n' "$1" "$2"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s==> %s%s\n$ %s\n' "$bold" "$1" "$plain" "$2"; }
 run() { step "$1" "${*:2}"; "${@:2}"; }
 
 # The emulator's clock is pinned so the story reads the same on any day.
@@ -23,7 +24,7 @@ run "What would change?" pushctl plan -f manifests --out plan.json
 run "Make exactly those calls" pushctl apply plan.json
 run "Nothing is left to do" pushctl plan -f manifests --detailed-exitcode
 
-printf '\n\033[1m==> Support reports: the flash-sale link has a typo (exmaple.com).\033[0m\n'
+printf '\n%s==> Support reports: the flash-sale link has a typo (exmaple.com).%s\n' "$bold" "$plain"
 printf 'Declare an override with the fixed link, and cancel tomorrow'"'"'s teaser until it is reviewed.\n'
 cp "$repo/scripts/demo-fix.yaml" manifests/campaigns/black-friday.yaml
 run "Review the fix" pushctl plan -f manifests --out fix.json

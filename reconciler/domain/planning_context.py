@@ -156,6 +156,22 @@ def new_push_view(
     }
 
 
+#: What a new push (create, override, replace) is compared on: its content, not the identity,
+#: status and date of the task it succeeds, which belong to a different TPNS task.
+CONTENT_KEYS = ("title", "content", "push")
+
+
+def comparable(
+    old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    if old is None or new is None or new.get("push_id") is not None:
+        return old, new
+    return (
+        {k: v for k, v in old.items() if k in CONTENT_KEYS},
+        {k: v for k, v in new.items() if k in CONTENT_KEYS},
+    )
+
+
 def build_change(
     task: TaskView,
     action: Action,
@@ -183,7 +199,7 @@ def build_change(
         reason=reason,
         before=old,
         after=after,
-        diff=diff(old, after),
+        diff=diff(*comparable(old, after)),
         reversible=reversible,
         audience=audience or live_audience(task),
         deadline=deadline,

@@ -335,6 +335,12 @@ def test_override_on_android_warns_about_devices_that_cannot_override(
     assert {e.path: e.new for e in change.diff}["push.message.title"] == "Sale+"
 
 
+def test_override_diff_shows_content_not_the_old_task_identity() -> None:
+    (change,) = run(*override_pair(S.STARTED)).changes
+    paths = {e.path for e in change.diff}
+    assert paths == {"title", "push.message.title", "push.collapse_id", "push.force_collapse"}
+
+
 def test_override_on_ios_has_no_vendor_warning() -> None:
     result = run(*override_pair(S.FINISHED, app="fruit"))
     assert [(c.action, c.warnings) for c in result.changes] == [(Action.OVERRIDE, ())]

@@ -30,19 +30,19 @@ from reconciler.domain.plan import Diagnostic
 VALIDATION_CODES: dict[str, str] = {
     "app.unknown": "metadata.app is not a key of `apps` in pushctl.yaml",
     "task.duplicate": "two manifests declare the same app/name",
-    "override.unknown_target": "overriddenBy names no PushTask of the same app",
+    "override.unknown-target": "overriddenBy names no PushTask of the same app",
     "override.cycle": "overriddenBy links form a cycle",
-    "override.target_inactive": "the overriding task is itself cancelled or recalled",
-    "override.force_collapse_unused": "forceCollapse on a task that overrides nothing (warning)",
-    "state.cancel_unscheduled": "cancelled, but the push has no send_time: it is sent at once",
+    "override.target-inactive": "the overriding task is itself cancelled or recalled",
+    "override.force-collapse-unused": "forceCollapse on a task that overrides nothing (warning)",
+    "state.cancel-unscheduled": "cancelled, but the push has no send_time: it is sent at once",
     "capability.stop": "this app or audience type cannot be stopped (terminated)",
     "capability.recall": "this app or audience type cannot be recalled",
     "capability.override": "this audience type has no collapse id and cannot be overridden",
     "capability.cancel": "this audience type cannot be scheduled, so cannot be cancelled",
     "capability.schedule": "this audience type does not accept send_time or loop_param",
     "platform.environment": "a push for an iOS app needs `environment`",
-    "platform.android_field": "an Android-only message field on an iOS app",
-    "platform.ios_field": "an iOS-only message field on an Android app",
+    "platform.android-field": "an Android-only message field on an iOS app",
+    "platform.ios-field": "an iOS-only message field on an Android app",
 }
 
 #: Message fields only one platform understands (reference sections 4.4-4.7).
@@ -118,7 +118,7 @@ def _task_checks(declared: DeclaredTask, app: AppConfig) -> Iterator[Diagnostic]
     if declared.task.spec.state is DesiredState.CANCELLED and "send_time" not in push:
         yield _error(
             declared,
-            "state.cancel_unscheduled",
+            "state.cancel-unscheduled",
             "state: cancelled needs a scheduled push (`push.send_time`); an immediate push "
             "cannot be cancelled — declare `state: stopped` or remove the task",
         )
@@ -157,9 +157,9 @@ def _platform_checks(
                 "platform.environment",
                 "app is an iOS app: add `push.environment: product` (or `dev`)",
             )
-        wrong, code = ANDROID_ONLY_MESSAGE_FIELDS, "platform.android_field"
+        wrong, code = ANDROID_ONLY_MESSAGE_FIELDS, "platform.android-field"
     else:
-        wrong, code = IOS_ONLY_MESSAGE_FIELDS, "platform.ios_field"
+        wrong, code = IOS_ONLY_MESSAGE_FIELDS, "platform.ios-field"
     for field in wrong:
         if field in message:
             yield _error(
@@ -181,7 +181,7 @@ def _override_checks(by_address: dict[str, DeclaredTask]) -> Iterator[Diagnostic
         if target is None:
             yield _error(
                 declared,
-                "override.unknown_target",
+                "override.unknown-target",
                 f"overriddenBy: {spec.overridden_by} names no PushTask of app "
                 f"{declared.task.metadata.app}; declare {target_address} or fix the name",
             )
@@ -189,7 +189,7 @@ def _override_checks(by_address: dict[str, DeclaredTask]) -> Iterator[Diagnostic
         if target.task.spec.state in _OVERRIDING_MUST_NOT_BE:
             yield _error(
                 declared,
-                "override.target_inactive",
+                "override.target-inactive",
                 f"{target_address} overrides this task but is itself "
                 f"{target.task.spec.state.value}; make it active or override with another task",
             )
@@ -214,7 +214,7 @@ def _unused_force_collapse(by_address: dict[str, DeclaredTask]) -> Iterator[Diag
         if declared.task.spec.force_collapse and address not in overriding:
             yield _diagnostic(
                 declared,
-                "override.force_collapse_unused",
+                "override.force-collapse-unused",
                 "forceCollapse only matters on a task named by another task's overriddenBy; "
                 "remove it or declare the override",
                 severity="warning",

@@ -573,7 +573,11 @@ def test_push_that_is_not_a_mapping_is_refused() -> None:
 
 
 def test_a_misspelt_required_key_is_one_error_not_two() -> None:
-    body = {"audience_type": "all", "mesage_type": "notify", "message": {"title": "t", "content": "c"}}
+    body = {
+        "audience_type": "all",
+        "mesage_type": "notify",
+        "message": {"title": "t", "content": "c"},
+    }
     with pytest.raises(PushBodyError) as caught:
         validate_push_body(body)
     messages = [p.message for p in caught.value.problems]

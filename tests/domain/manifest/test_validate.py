@@ -89,7 +89,7 @@ def test_override_target_must_exist_in_the_same_app(make_task: Any, config: Push
         declared(make_task("new", app="shop-ios", push=IOS_PUSH)),
     ]
     (found,) = validate_tasks(tasks, config)
-    assert (found.address, found.code) == ("shop-android/old", "override.unknown_target")
+    assert (found.address, found.code) == ("shop-android/old", "override.unknown-target")
     assert "declare shop-android/new" in found.message
 
 
@@ -121,7 +121,7 @@ def test_overriding_task_must_not_be_cancelled_or_recalled(
         declared(make_task("new", state=state, push=new_push)),
     ]
     assert codes(validate_tasks(tasks, recall_config)) == [
-        ("shop-android/old", "override.target_inactive")
+        ("shop-android/old", "override.target-inactive")
     ]
 
 
@@ -129,7 +129,7 @@ def test_force_collapse_without_an_override_is_a_warning(
     make_task: Any, config: PushctlConfig
 ) -> None:
     (found,) = validate_tasks([declared(make_task("a", forceCollapse=True))], config)
-    assert (found.severity, found.code) == ("warning", "override.force_collapse_unused")
+    assert (found.severity, found.code) == ("warning", "override.force-collapse-unused")
 
 
 def test_cancelled_needs_a_scheduled_push(make_task: Any, config: PushctlConfig) -> None:
@@ -137,7 +137,7 @@ def test_cancelled_needs_a_scheduled_push(make_task: Any, config: PushctlConfig)
         declared(make_task("a", state="cancelled", push=TAG_PUSH)),
         declared(make_task("b", state="cancelled", pushId="42", push=None)),
     ]
-    assert codes(validate_tasks(tasks, config)) == [("shop-android/a", "state.cancel_unscheduled")]
+    assert codes(validate_tasks(tasks, config)) == [("shop-android/a", "state.cancel-unscheduled")]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_cancel_of_an_unschedulable_audience(make_task: Any, config: PushctlConf
     tasks = [declared(make_task("a", state="cancelled", push=TOKEN_PUSH))]
     assert codes(validate_tasks(tasks, config)) == [
         ("shop-android/a", "capability.cancel"),
-        ("shop-android/a", "state.cancel_unscheduled"),
+        ("shop-android/a", "state.cancel-unscheduled"),
     ]
 
 
@@ -192,17 +192,17 @@ def test_ios_app_needs_environment_and_no_android_fields(
     found = validate_tasks([declared(make_task("a", app="shop-ios", push=push))], config)
     assert [(d.code, d.message) for d in found] == [
         (
-            "platform.android_field",
+            "platform.android-field",
             "push.message.accept_time does not apply to a ios app; remove it",
         ),
-        ("platform.android_field", "push.message.android does not apply to a ios app; remove it"),
+        ("platform.android-field", "push.message.android does not apply to a ios app; remove it"),
         ("platform.environment", "app is an iOS app: add `push.environment: product` (or `dev`)"),
     ]
 
 
 def test_android_app_with_ios_fields(make_task: Any, config: PushctlConfig) -> None:
     found = validate_tasks([declared(make_task("a", push=IOS_PUSH))], config)
-    assert codes(found) == [("shop-android/a", "platform.ios_field")]
+    assert codes(found) == [("shop-android/a", "platform.ios-field")]
 
 
 def test_adopted_task_without_push_skips_content_checks(
