@@ -8,6 +8,7 @@ taken are given back before the error is raised.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -133,7 +134,29 @@ def lock_conflict(app: str, holder: LockHolder | None, *, timeout: float) -> Loc
             f"the state lock of app {app} is held by another run ({waited})",
             hint="wait and try again; the holder had not yet recorded who it is",
         )
+    if holder_is_dead(holder):
+        return LockNotAcquired(
+            f"the state lock of app {app} is held by {holder.describe()} ({waited}); "
+            "that process is no longer running on this host",
+            hint=f"check nothing else uses it, then `pushctl force-unlock {holder.lock_id}`",
+        )
     return LockNotAcquired(
         f"the state lock of app {app} is held by {holder.describe()} ({waited})",
         hint=f"wait, or `pushctl force-unlock {holder.lock_id}` if that run is dead",
     )
+
+
+def holder_is_dead(holder: LockHolder, *, host: str | None = None) -> bool:
+    """True only when the holder ran on this host and its process is gone.
+
+    A lock held from another host is never judged: its process cannot be seen from here.
+    """
+    if holder.host != (host or socket.gethostname()) or not holder.pid:
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +14,7 @@ import pytest
 
 from reconciler.errors import LockNotAcquired, StateError
 from reconciler.state import AppLock, LockHolder, StateStore
+from reconciler.state.lock import holder_is_dead, lock_conflict
 
 SINCE = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
 
@@ -212,3 +217,21 @@ def test_postgres_lock_is_an_advisory_lock_another_session_cannot_take(
     with psycopg.connect(open_state.url, autocommit=True) as other:
         row = other.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         assert row == (True,)
+
+
+def test_a_dead_holder_on_this_host_is_named_as_dead() -> None:
+    probe = subprocess.Popen([sys.executable, "-c", "pass"])
+    probe.wait()
+    dead = LockHolder(
+        lock_id="abc",
+        user="ci",
+        host=socket.gethostname(),
+        run_id="r1",
+        commit=None,
+        pid=probe.pid,
+        acquired_at=datetime.now(UTC),
+    )
+    assert holder_is_dead(dead)
+    assert "no longer running" in str(lock_conflict("shop", dead, timeout=0))
+    assert not holder_is_dead(dead.model_copy(update={"pid": os.getpid()}))
+    assert not holder_is_dead(dead.model_copy(update={"host": "another-host"}))
