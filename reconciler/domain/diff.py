@@ -38,6 +38,15 @@ def diff(
     """
     old = dict(before or {})
     new = dict(after or {})
+    if not old or not new:
+        # One side empty: every key of the other is an add or a remove; no need to compare.
+        op: Literal["add", "remove"] = "add" if new else "remove"
+        side = new or old
+        entries = [
+            DiffEntry(op=op, path=format_path([key]), **{"new" if new else "old": value})
+            for key, value in side.items()
+        ]
+        return tuple(sorted(entries, key=lambda e: (e.path, e.op)))
     # threshold_to_diff_deeper=0: always report per key, never "the whole dict changed".
     tree = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
     entries = [

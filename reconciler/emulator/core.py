@@ -237,6 +237,8 @@ class EmulatorCore:
 
     def take_faults(self, path: str) -> FaultPlan:
         """Decide which faults fire for this request and use up their counts."""
+        if not self._store.has_faults():  # the common case needs no write transaction
+            return FaultPlan()
         chosen: dict[str, Fault] = {}
         with self._store.transaction():
             for fault_id, spec, remaining in self._store.faults():

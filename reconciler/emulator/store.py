@@ -71,6 +71,8 @@ class EmulatorStore:
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.persistent:
             self._conn.execute("PRAGMA journal_mode = WAL")
+            # An emulator needs to survive a killed process, not a power cut: skip the fsyncs.
+            self._conn.execute("PRAGMA synchronous = NORMAL")
         with self.transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -250,6 +252,10 @@ class EmulatorStore:
                 "INSERT INTO faults (spec, remaining) VALUES (?, ?)",
                 (json.dumps(spec), spec.get("count")),
             )
+
+    def has_faults(self) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM faults LIMIT 1").fetchone() is not None
 
     def faults(self) -> list[tuple[int, dict[str, Any], int | None]]:
         rows = self._conn.execute("SELECT id, spec, remaining FROM faults ORDER BY id")

@@ -83,3 +83,19 @@ def test_result_is_sorted_and_holds_only_plain_values() -> None:
     assert [e.path for e in entries] == sorted(e.path for e in entries)
     assert all(type(e) is DiffEntry for e in entries)
     assert {e.path: e.new for e in entries}["z.n"] == {"deep": True}
+
+
+def test_an_empty_side_lists_each_top_level_key_once() -> None:
+    body = {"push": {"message": {"title": "t"}}, "odd-key": [1, 2], "status": "PUSH_INIT"}
+    added = diff(None, body)
+    assert [(e.op, e.path, e.new) for e in added] == [
+        ("add", '["odd-key"]', [1, 2]),
+        ("add", "push", {"message": {"title": "t"}}),
+        ("add", "status", "PUSH_INIT"),
+    ]
+    removed = diff(body, {})
+    assert [(e.op, e.path, e.old) for e in removed] == [
+        ("remove", '["odd-key"]', [1, 2]),
+        ("remove", "push", {"message": {"title": "t"}}),
+        ("remove", "status", "PUSH_INIT"),
+    ]
