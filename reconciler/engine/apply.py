@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,7 +163,7 @@ class Executor:
         self.audit = audit
         self.options = options
         self.report = ApplyReport()
-        self._done: dict[str, asyncio.Event] = {}
+        self._done: dict[str, list[asyncio.Event]] = {}
         self._failed: set[str] = set()
 
     async def run(self) -> ApplyReport:
@@ -177,20 +177,33 @@ class Executor:
         )
         apps = sorted({c.app for c in changes})
         self.report.resolved_intents.extend(await resolver.resolve_open(apps))
-        self._done = {c.address: asyncio.Event() for c in changes}
+        self._done = {c.address: [] for c in changes}
+        events = [asyncio.Event() for _ in changes]
+        for change, event in zip(changes, events, strict=True):
+            self._done[change.address].append(event)
         limit = asyncio.Semaphore(max(1, self.options.concurrency))
-        await asyncio.gather(*(self._run_one(c, limit, resolver) for c in changes))
-        if any(o.ok and o.action is not Action.NO_OP for o in self.report.outcomes):
+        await asyncio.gather(
+            *(self._run_one(c, e, limit, resolver) for c, e in zip(changes, events, strict=True))
+        )
+        # Resolving an interrupted create binds or closes it: state moved even if nothing else did.
+        if self.report.resolved_intents or any(o.ok for o in self.report.outcomes):
             self.store.bump_serial()
         return self.report
 
     async def _run_one(
-        self, change: Change, limit: asyncio.Semaphore, resolver: IntentResolver
+        self,
+        change: Change,
+        done: asyncio.Event,
+        limit: asyncio.Semaphore,
+        resolver: IntentResolver,
     ) -> None:
         try:
-            for dep in change.depends_on:
-                if dep in self._done:
-                    await self._done[dep].wait()
+            # Dependencies first; changes of the same address (adopt, then its cancel) in order.
+            for dep in (*change.depends_on, change.address):
+                for event in self._done.get(dep, []):
+                    if event is done:
+                        break
+                    await event.wait()
             blocked = [d for d in change.depends_on if d in self._failed]
             if blocked:
                 self._finish(change, ok=False, detail=f"skipped: {', '.join(blocked)} failed")
@@ -200,7 +213,7 @@ class Executor:
         except PushctlError as exc:
             self._finish(change, ok=False, detail=str(exc), push_id=change.push_id)
         finally:
-            self._done[change.address].set()
+            done.set()
 
     def _finish(self, change: Change, *, ok: bool, detail: str, push_id: str | None = None) -> None:
         if not ok:
@@ -223,9 +236,10 @@ class Executor:
             await self._call_sequence(change, resolver)
 
     def _adopt(self, change: Change) -> None:
-        before = change.before or {}
-        status = before.get("status")
-        date_text = before.get("date")
+        # An adopt comes from nothing: the live task it records is the change's `after`.
+        seen = change.after or change.before or {}
+        status = seen.get("status")
+        date_text = seen.get("date")
         binding = TaskBinding(
             address=change.address,
             app=change.app,
@@ -233,7 +247,7 @@ class Executor:
             created_by_pushctl=False,
             last_status=LiveStatus(status) if status else None,
             date=datetime.fromisoformat(date_text) if isinstance(date_text, str) else None,
-            collapse_id=int(before.get("collapse_id") or 0),
+            collapse_id=int(seen.get("collapse_id") or 0),
         )
         self.store.put_binding(binding)
         self.audit.state_change(change, detail="adopted")
@@ -247,10 +261,28 @@ class Executor:
                 new_push_id, detail = await self._send_push(change, call.body, resolver)
             else:
                 detail = await self._task_call(change, call.path)
+                if change.action is Action.REPLACE:
+                    self._release_replaced(change)
             details.append(detail)
         self._finish(
             change, ok=True, detail="; ".join(details), push_id=new_push_id or change.push_id
         )
+
+    def _release_replaced(self, change: Change) -> None:
+        """After a replace's cancel, stop binding the address to the cancelled push.
+
+        Otherwise a push that then fails (or a crash right here) leaves the address bound to a
+        PUSH_CANCELED task, which the next plan can only refuse ("can never deliver again")
+        instead of planning the create that is left.
+        """
+        if (change.new_address or change.address) != change.address:
+            return
+        binding = self.store.get_binding(change.address)
+        if binding is not None and binding.push_id == change.push_id:
+            self.store.remove_binding(change.address)
+            self.audit.state_change(
+                change, detail=f"push {change.push_id} cancelled; its replacement follows"
+            )
 
     async def _task_call(self, change: Change, path: str) -> str:
         """stop / revoke / cancel: a task already in the target state counts as success."""
@@ -317,15 +349,26 @@ class Executor:
         try:
             result = await self.clients[change.app].push_app(body)
         except OutcomeUnknown as exc:
-            found = await resolver.resolve(intent)
+            # One outcome record per intent: this one, not the resolver's.
+            found = await resolver.resolve(intent, record=False)
             if found is None:
-                self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=exc.message)
+                message = f"{exc.message}; read back: not created"
+                self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=message)
+                exc.hint = "reading live tasks back found no such push; the next apply sends it"
                 raise
+            message = f"{exc.message}; read back: created"
+            self.audit.outcome(change, path=PUSH_PATH, ret_code=0, err_msg=message, push_id=found)
             self._after_override(change)
             return found, f"created push {found} (confirmed by reading back)"
         except ApiError as exc:
             self.store.close_intent(intent.intent_id, push_id=None, outcome=f"rejected {exc.code}")
             self.audit.outcome(change, path=PUSH_PATH, ret_code=exc.code, err_msg=exc.message)
+            raise
+        except TransportError as exc:
+            if exc.maybe_delivered:  # the client turns these into OutcomeUnknown; be safe
+                raise
+            self.store.close_intent(intent.intent_id, push_id=None, outcome="not sent")
+            self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=exc.message)
             raise
         resolver.bind(intent, result.push_id)
         self.audit.outcome(change, path=PUSH_PATH, ret_code=0, err_msg="", push_id=result.push_id)

@@ -80,33 +80,57 @@ def to_manifests(
 ) -> tuple[list[ImportedTask], list[Skipped]]:
     """Decide the declaration of each live task; skip what is declared already or undeclarable."""
     tasks = sorted(tasks, key=lambda t: (t.date, t.push_id))
-    imported: list[ImportedTask] = []
-    skipped: list[Skipped] = []
     names = {t.push_id: task_name(t) for t in tasks}
+    skipped: dict[str, Skipped] = {}
+    states: dict[str, str] = {}
     for task in tasks:
-        if task.push_id in known_push_ids:
-            skipped.append(Skipped(task.push_id, "already declared or bound in state"))
-            continue
         state = STATE_OF_STATUS.get(task.status)
-        if state is None:
-            skipped.append(Skipped(task.push_id, f"status {task.status.value} cannot be declared"))
-            continue
-        successor = None
-        if state == "overridden":
-            successor = overriding_task(task, tasks)
-            if successor is None:
-                skipped.append(Skipped(task.push_id, "overridden by a task not imported"))
-                continue
-        imported.append(
-            ImportedTask(
-                name=names[task.push_id],
-                app=app,
-                state=state,
-                live=task,
-                overridden_by=names[successor.push_id] if successor else None,
-            )
+        if task.push_id in known_push_ids:
+            skipped[task.push_id] = Skipped(task.push_id, "already declared or bound in state")
+        elif state is None:
+            reason = f"status {task.status.value} cannot be declared"
+            skipped[task.push_id] = Skipped(task.push_id, reason)
+        else:
+            states[task.push_id] = state
+    successors = {
+        t.push_id: overriding_task(t, tasks) for t in tasks if states.get(t.push_id) == "overridden"
+    }
+    # An overridden task names its successor, so that one must be imported too; dropping one
+    # can drop the task it overrode in turn.
+    changed = True
+    while changed:
+        changed = False
+        for push_id, successor in successors.items():
+            if push_id in states and (successor is None or successor.push_id not in states):
+                del states[push_id]
+                skipped[push_id] = Skipped(push_id, _why_not_overridden(successor, skipped))
+                changed = True
+    imported = [
+        ImportedTask(
+            name=names[task.push_id],
+            app=app,
+            state=states[task.push_id],
+            live=task,
+            overridden_by=_successor_name(successors.get(task.push_id), names),
         )
-    return imported, skipped
+        for task in tasks
+        if task.push_id in states
+    ]
+    return imported, [skipped[t.push_id] for t in tasks if t.push_id in skipped]
+
+
+def _successor_name(successor: LiveTask | None, names: dict[str, str]) -> str | None:
+    return names[successor.push_id] if successor is not None else None
+
+
+def _why_not_overridden(successor: LiveTask | None, skipped: dict[str, Skipped]) -> str:
+    if successor is None:
+        return "overridden by a task not imported"
+    cause = skipped[successor.push_id].reason
+    return (
+        f"overridden by push {successor.push_id}, which is not imported ({cause}); "
+        "declare it by hand with `overriddenBy:` the name of that push's manifest"
+    )
 
 
 def overriding_task(task: LiveTask, tasks: Sequence[LiveTask]) -> LiveTask | None:

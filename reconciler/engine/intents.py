@@ -66,17 +66,22 @@ class IntentResolver:
                 )
         return lines
 
-    async def resolve(self, intent: Intent) -> str | None:
-        """Look the intent's task up; bind it when found, close the intent either way."""
+    async def resolve(self, intent: Intent, *, record: bool = True) -> str | None:
+        """Look the intent's task up; bind it when found, close the intent either way.
+
+        With `record` false the caller writes the intent's outcome record itself.
+        """
         candidates = await self._candidates(intent)
         bound = {b.push_id for b in self.store.snapshot().bindings.values()}
         for task in sorted(candidates, key=lambda t: (t.date, t.push_id)):
             if task.push_id not in bound and matches(intent, task):
                 self.bind(intent, task.push_id, date=task.date)
-                self.audit.resolved(intent, push_id=task.push_id)
+                if record:
+                    self.audit.resolved(intent, push_id=task.push_id)
                 return task.push_id
         self.store.close_intent(intent.intent_id, push_id=None, outcome="not created")
-        self.audit.resolved(intent, push_id=None)
+        if record:
+            self.audit.resolved(intent, push_id=None)
         return None
 
     def bind(self, intent: Intent, push_id: str, *, date: datetime | None = None) -> None:
@@ -101,12 +106,16 @@ class IntentResolver:
 
     async def _candidates(self, intent: Intent) -> list[LiveTask]:
         client = self.clients[intent.app]
-        start = (intent.created_at - SKEW - timedelta(days=1)).date()
-        end = max(self.now(), intent.created_at + timedelta(days=90)).date()
+        # TPNS dates are wall dates in its zone, which can be a day ahead of the UTC date.
+        zone = datetime.strptime(self.utc_offset, "%z").tzinfo
+        start = (intent.created_at - SKEW - timedelta(days=1)).astimezone(zone).date()
+        latest = max(self.now(), intent.created_at + timedelta(days=90))
+        end = latest.astimezone(zone).date()
         try:
             return await client.list_push_records(start_date=start, end_date=end)
         except PushctlError as exc:
             raise PushctlError(
                 f"cannot resolve the interrupted create of {intent.address}: {exc.message}",
-                hint="nothing was sent; run apply again when TPNS answers",
+                hint="the push may have been created; apply sends nothing for it until it has "
+                "read the live tasks back — run apply again when TPNS answers",
             ) from exc

@@ -18,7 +18,13 @@ from typing import Literal, Protocol
 from reconciler.domain.manifest.models import DeclaredTask, DesiredState
 from reconciler.domain.plan import ApiUsage
 from reconciler.errors import ApiError, QuotaExceeded
-from reconciler.records import LiveStatus, LiveTask, StateSnapshot, TaskBinding
+from reconciler.records import (
+    SETTLED_STATUSES,
+    LiveStatus,
+    LiveTask,
+    StateSnapshot,
+    TaskBinding,
+)
 
 RECORD_PATH = "/v3/statistics/get_push_record"
 PAGE_SIZE = 200
@@ -31,14 +37,14 @@ NOT_FOUND = 1008015
 RefreshMode = Literal["auto", "all"]
 
 #: Settled statuses that already satisfy each desired state: such tasks are not re-read.
+#: Each matches the statuses the planner answers with no change and no error for that state.
+_NEVER_DELIVERED = frozenset({LiveStatus.CANCELED, LiveStatus.FAILED, LiveStatus.DELETED})
 SATISFIED_BY: dict[DesiredState, frozenset[LiveStatus]] = {
     DesiredState.ACTIVE: frozenset(),
-    DesiredState.STOPPED: frozenset(
-        {LiveStatus.DELETED_PUSH_MSG, LiveStatus.CANCELED, LiveStatus.REVOKED}
-    ),
-    DesiredState.RECALLED: frozenset({LiveStatus.REVOKED}),
-    DesiredState.CANCELLED: frozenset({LiveStatus.CANCELED}),
-    DesiredState.OVERRIDDEN: frozenset({LiveStatus.COLLAPSED, LiveStatus.CANCELED}),
+    DesiredState.STOPPED: SETTLED_STATUSES,
+    DesiredState.RECALLED: _NEVER_DELIVERED | {LiveStatus.REVOKED},
+    DesiredState.CANCELLED: _NEVER_DELIVERED,
+    DesiredState.OVERRIDDEN: _NEVER_DELIVERED | {LiveStatus.COLLAPSED, LiveStatus.REVOKED},
 }
 
 
@@ -163,6 +169,8 @@ async def refresh_live_tasks(
     utc_offset: str = "+08:00",
 ) -> RefreshResult:
     reads, known = select_reads(desired, state, mode)
+    # An app without a client is not in pushctl.yaml: the planner reports it (app.unknown).
+    reads = {app: targets for app, targets in reads.items() if app in readers}
     result = RefreshResult(live=dict(known))
     plans = {app: choose_strategy(targets, state, now) for app, targets in reads.items()}
     check_quota(plans, quotas)
