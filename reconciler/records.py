@@ -89,12 +89,15 @@ class Intent(Frozen):
 
     intent_id: str
     run_id: str
+    #: The address the new push will belong to.
     address: str
     app: str
     action: str
     body_digest: str
     body: dict[str, Any]
     created_at: datetime
+    #: The address of the change that sends it, when another (an override's old task).
+    change_address: str = ""
 
 
 class StateSnapshot(Frozen):

@@ -95,6 +95,10 @@ def major(version: str) -> str:
     return version.split(".", 1)[0]
 
 
+def sends_push(change: Change) -> bool:
+    return any(call.path == PUSH_PATH for call in change.api_calls)
+
+
 def check_plan_current(plan: Plan, *, lineage: str, serial: int, now: datetime) -> None:
     """Refuse a plan made for another world, before any call (exit 4)."""
     if major(plan.format_version) != "1":
@@ -181,9 +185,14 @@ class Executor:
         events = [asyncio.Event() for _ in changes]
         for change, event in zip(changes, events, strict=True):
             self._done[change.address].append(event)
-        limit = asyncio.Semaphore(max(1, self.options.concurrency))
+        # Two lanes: pushes wait for their 1/s turn without taking the slots stops run in.
+        pushes = asyncio.Semaphore(max(1, self.options.concurrency))
+        others = asyncio.Semaphore(max(1, self.options.concurrency))
         await asyncio.gather(
-            *(self._run_one(c, e, limit, resolver) for c, e in zip(changes, events, strict=True))
+            *(
+                self._run_one(c, e, pushes if sends_push(c) else others, resolver)
+                for c, e in zip(changes, events, strict=True)
+            )
         )
         # Resolving an interrupted create binds or closes it: state moved even if nothing else did.
         if self.report.resolved_intents or any(o.ok for o in self.report.outcomes):
@@ -338,6 +347,7 @@ class Executor:
             intent_id=f"{self.options.run_id}:{address}",
             run_id=self.options.run_id,
             address=address,
+            change_address=change.address,
             app=change.app,
             action=change.action.value,
             body_digest=body_digest(body),

@@ -79,11 +79,17 @@ class AuditTrail:
         self._record("state", self._what(change), Result(ret_code=0, err_msg=detail))
 
     def resolved(self, intent: Intent, *, push_id: str | None) -> None:
+        # Filed under the address the intent record used, so `audit log --address` pairs them.
         what = What(
             action=intent.action,
-            address=intent.address,
-            push_id=push_id,
-            request={"intent_id": intent.intent_id, "path": "/v3/push/app"},
+            address=intent.change_address or intent.address,
+            push_id=None,
+            request={
+                "intent_id": intent.intent_id,
+                "path": "/v3/push/app",
+                "new_address": intent.address,
+                "new_push_id": push_id,
+            },
         )
         message = f"created as push {push_id}" if push_id else "not created"
         self._record(

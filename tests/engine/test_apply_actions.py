@@ -186,3 +186,19 @@ async def test_target_of_an_overrider_brings_the_task_it_overrides(harness: Harn
     report = await harness.apply(plan)
     assert not report.failed
     assert actions(await harness.plan()) == [(f"{ANDROID}/other", Action.CREATE)]
+
+
+async def test_stops_do_not_wait_behind_paced_pushes(harness: Harness) -> None:
+    stops = [f"z-stop-{n}" for n in range(3)]
+    harness.write("stops", *(push_task(name) for name in stops))
+    await harness.plan_and_apply()
+    creates = [f"a-new-{n}" for n in range(12)]
+    harness.write("stops", *(push_task(name, state="stopped") for name in stops))
+    harness.write("creates", *(push_task(name) for name in creates))
+    _plan, report = await harness.plan_and_apply()
+    assert not report.failed
+    order = [o.action for o in report.outcomes]
+    assert order.count(Action.CREATE) == 12
+    # Twelve tag pushes take eleven seconds of pacing; the stops are done before the second.
+    last_stop = max(i for i, action in enumerate(order) if action is Action.STOP)
+    assert order[: last_stop + 1].count(Action.CREATE) <= 1, order

@@ -219,3 +219,39 @@ async def test_crash_between_send_and_record_is_resolved_without_resending(
     assert "found push" in report.resolved_intents[0]
     assert len(harness.ledger(PUSH_PATH)) == 1
     assert (await harness.plan()).is_empty
+
+
+async def test_override_resolved_next_run_is_audited_under_the_overridden_address(
+    harness: Harness,
+) -> None:
+    harness.write("flash", push_task("flash"))
+    await harness.plan_and_apply()
+    harness.write(
+        "flash",
+        push_task("flash", state="overridden", overridden_by="flash-v2"),
+        push_task("flash-v2", title="flash fixed"),
+    )
+    plan = await harness.plan()
+    harness.core.set_faults(
+        [
+            {"path": PUSH_PATH, "kind": "http_5xx", "when": "after", "count": 1},
+            # Apply's pre-flight read passes (a no-op fault uses the first turn); the
+            # in-run read back then fails on every attempt, so the next run must resolve it.
+            {"path": RECORD_PATH, "kind": "latency", "latency_ms": 0, "count": 1},
+            {"path": RECORD_PATH, "kind": "http_5xx", "when": "before", "count": 3},
+        ]
+    )
+    report = await harness.apply(plan)
+    assert len(report.failed) == 1
+    [intent] = harness.store.open_intents()
+    assert (intent.address, intent.change_address) == (f"{ANDROID}/flash-v2", ADDRESS)
+
+    await harness.apply(await harness.plan())
+    assert len(harness.pushes_titled("flash fixed")) == 1
+    records = [r.entry for r in harness.store.audit_records(address=ADDRESS)]
+    pushes = [r for r in records if r.what.action == "override"]
+    assert [r.kind for r in pushes] == ["intent", "outcome"]
+    resolved = pushes[-1]
+    assert resolved.result is not None
+    assert "resolved open intent: created as push" in resolved.result.err_msg
+    assert resolved.what.request["new_address"] == f"{ANDROID}/flash-v2"
