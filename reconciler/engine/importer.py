@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from reconciler.engine.refresh import HORIZON, SCHEDULE_AHEAD, RecordReader
 from reconciler.errors import ApiError, PushctlError
@@ -145,7 +146,11 @@ def overriding_task(task: LiveTask, tasks: Sequence[LiveTask]) -> LiveTask | Non
 
 
 def manifest_document(item: ImportedTask) -> CommentedMap:
-    spec: dict[str, Any] = {"state": item.state, "pushId": item.live.push_id}
+    # Quoted, so YAML never reads a push id as a number.
+    spec: dict[str, Any] = {
+        "state": item.state,
+        "pushId": DoubleQuotedScalarString(item.live.push_id),
+    }
     if item.overridden_by:
         spec["overriddenBy"] = item.overridden_by
     doc = CommentedMap(
