@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from reconciler.emulator.push_rules import BROADCAST_AUDIENCES
 from reconciler.emulator.refusals import Refusal
@@ -30,6 +31,15 @@ STATUSES = (
 COLLAPSIBLE = frozenset({"PUSH_INIT", "PUSH_WAIT", "PUSH_STARTED", "PUSH_FINISHED"})
 #: Terminate/recall target "all devices, batch accounts, tags" (section 10 item 5).
 STOPPABLE_AUDIENCES = frozenset({"all", "tag", "account_list", "package_account_push"})
+
+
+class TaskIndexEntry(NamedTuple):
+    """What a date-range query filters and sorts on, without loading the whole task."""
+
+    push_id: int
+    shown_at: float  # the record's `date`: send time if scheduled, else creation time
+    audience_type: str
+    message_type: str
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from reconciler.emulator.lifecycle import (
     within_horizon,
 )
 from reconciler.emulator.push_rules import BROADCAST_AUDIENCES, PushOrder, is_unset, validate_push
-from reconciler.emulator.record_view import parse_range_query, push_record, sort_key
+from reconciler.emulator.record_view import parse_range_query, push_record
 from reconciler.emulator.refusals import (
     INVALID_PARAMETER,
     MISSING_PARAMETER,
@@ -235,13 +235,17 @@ def push_records(ctx: CallContext, request: dict[str, Any]) -> dict[str, Any]:
         task = visible_task(ctx, read_push_id(request, strict=True))
         return {"pushRecordData": [_record(ctx, task)]}
     query = parse_range_query(request, ctx.settings)
+    horizon = ctx.now - timedelta(days=ctx.settings.record_horizon_days)
+    # Filter and sort a light index; load whole tasks only for the page returned.
     matches = [
-        task
-        for task in ctx.store.tasks(ctx.app.access_id)
-        if within_horizon(task, ctx.now, ctx.settings) and query.selects(task, ctx.settings)
+        entry
+        for entry in ctx.store.task_index(ctx.app.access_id, since=horizon.timestamp())
+        if query.selects_entry(entry, ctx.settings)
     ]
-    matches.sort(key=sort_key, reverse=True)
-    page = matches[query.offset : query.offset + query.limit]
+    matches.sort(key=lambda entry: (entry.shown_at, entry.push_id), reverse=True)
+    page = ctx.store.tasks_by_id(
+        [e.push_id for e in matches[query.offset : query.offset + query.limit]]
+    )
     return {"count": len(matches), "pushRecordData": [_record(ctx, task) for task in page]}
 
 

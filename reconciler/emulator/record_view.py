@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from reconciler.emulator.lifecycle import TaskRow
+from reconciler.emulator.lifecycle import TaskIndexEntry, TaskRow
 from reconciler.emulator.push_rules import is_unset
 from reconciler.emulator.refusals import (
     DATE_FORMAT_ERROR,
@@ -97,13 +97,13 @@ class RangeQuery:
     offset: int
     limit: int
 
-    def selects(self, task: TaskRow, settings: EmulatorSettings) -> bool:
-        day = task.display_time().astimezone(settings.zone()).date()
+    def selects_entry(self, entry: TaskIndexEntry, settings: EmulatorSettings) -> bool:
+        day = datetime.fromtimestamp(entry.shown_at, settings.zone()).date()
         if not self.start <= day <= self.end:
             return False
-        if self.msg_type is not None and task.message_type != self.msg_type:
+        if self.msg_type is not None and entry.message_type != self.msg_type:
             return False
-        return self.audiences is None or task.audience_type in self.audiences
+        return self.audiences is None or entry.audience_type in self.audiences
 
 
 def parse_range_query(request: dict[str, Any], settings: EmulatorSettings) -> RangeQuery:
@@ -157,8 +157,3 @@ def _query_int(request: dict[str, Any], key: str, *, default: int) -> int:
     if type(value) is not int or value < 0:
         raise Refusal(INVALID_PARAMETER, f"{key} must be a non-negative integer, got {value!r}")
     return value
-
-
-def sort_key(task: TaskRow) -> tuple[datetime, int]:
-    """Newest first: by the record's date, then by id."""
-    return task.display_time(), task.push_id

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator.lifecycle import TaskRow
+from reconciler.emulator.lifecycle import TaskIndexEntry, TaskRow
 from reconciler.emulator.settings import AppSpec
 
 BUSY_TIMEOUT_MS = 10_000
@@ -169,6 +169,26 @@ class EmulatorStore:
             params = (access_id,)
         rows = self._conn.execute(query + " ORDER BY created_at DESC, push_id DESC", params)
         return [_task(row) for row in rows]
+
+    def task_index(self, access_id: str, *, since: float) -> list[TaskIndexEntry]:
+        """Every task of the app created at or after `since`, as a light index entry."""
+        rows = self._conn.execute(
+            "SELECT push_id, COALESCE(send_at, created_at), audience_type, message_type "
+            "FROM tasks WHERE access_id = ? AND created_at >= ?",
+            (access_id, since),
+        )
+        return [TaskIndexEntry(int(r[0]), float(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    def tasks_by_id(self, push_ids: list[int]) -> list[TaskRow]:
+        """These tasks, in the order given."""
+        if not push_ids:
+            return []
+        marks = ",".join("?" * len(push_ids))
+        rows = self._conn.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE push_id IN ({marks})", push_ids
+        )
+        by_id = {task.push_id: task for task in map(_task, rows)}
+        return [by_id[push_id] for push_id in push_ids]
 
     def tasks_with_collapse_id(self, access_id: str, collapse_id: int) -> list[TaskRow]:
         rows = self._conn.execute(
