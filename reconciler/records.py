@@ -104,6 +104,9 @@ class StateSnapshot(Frozen):
     """Everything the planner needs from the state store, read once."""
 
     lineage: str
+    #: Counts the applies that changed anything, in any app.
     serial: int
+    #: Per app, the applies that changed that app (an app never changed is absent: 0).
+    app_serials: dict[str, int] = Field(default_factory=dict)
     bindings: dict[str, TaskBinding] = Field(default_factory=dict)
     open_intents: tuple[Intent, ...] = ()

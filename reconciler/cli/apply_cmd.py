@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,24 +86,36 @@ def new_run(workspace: Workspace, lock_timeout: float, *, echo_outcome: bool) ->
         now=workspace.now,
         utc_offset=workspace.config.tpns_utc_offset,
         secrets=secrets,
-        on_outcome=echo_line if echo_outcome else None,
+        on_outcome=OutcomePrinter() if echo_outcome else None,
     )
 
 
-def echo_line(outcome: ChangeOutcome) -> None:
-    mark = "ok" if outcome.ok else "FAILED"
-    click.echo(f"  {outcome.address}: {outcome.action.value} {mark}: {outcome.detail}")
+class OutcomePrinter:
+    """Prints each outcome as it lands, under one header written with the first."""
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def __call__(self, outcome: ChangeOutcome) -> None:
+        if not self.started:
+            click.echo("Applying:")
+            self.started = True
+        mark = "ok" if outcome.ok else "FAILED"
+        click.echo(f"  {outcome.address}: {outcome.action.value} {mark}: {outcome.detail}")
 
 
-async def apply_and_close(workspace: Workspace, plan: Plan, run: ApplyRun) -> ApplyReport:
+async def apply_and_close(
+    workspace: Workspace, plan: Plan, run: ApplyRun, *, extra_apps: Sequence[str] = ()
+) -> ApplyReport:
     store = workspace.open_state()
-    apps = sorted({c.app for c in plan.changes})
+    apps = sorted({c.app for c in plan.changes} | set(extra_apps))
     clients = workspace.clients(apps)
     try:
         return await run_apply(plan, store=store, clients=clients, run=run)
     finally:
         for client in clients.values():
             await client.aclose()
+        store.close()
 
 
 def confirm(plan: Plan, auto_approve: bool) -> None:
@@ -117,7 +130,7 @@ def confirm(plan: Plan, auto_approve: bool) -> None:
         "\nDo you want to make these TPNS calls? Only 'yes' will be accepted", default=""
     )
     if answer != "yes":
-        raise click.Abort()
+        raise PushctlError("apply cancelled; no TPNS call was made")
 
 
 def report(result: ApplyReport) -> None:
@@ -177,6 +190,11 @@ def apply(
         plan = read_plan_file(planfile)
         workspace = open_workspace(ctx, [planfile])
         tasks: list[DeclaredTask] = []
+        if not plan.applyable:
+            raise PushctlError(
+                f"{planfile} has errors and cannot be applied",
+                hint=f"`pushctl show {planfile}` lists them; fix the manifests and plan again",
+            )
     else:
         paths = manifest_paths(files)
         workspace = open_workspace(ctx, paths)
@@ -190,14 +208,23 @@ def apply(
         emit_plan(plan, "text", color=color)
         if not plan.applyable:
             raise PushctlError("the plan has errors; fix them and run apply again")
-        if plan.is_empty:
-            return
-        confirm(plan, auto_approve)
-    if plan.is_empty:
-        click.echo("No changes. Live push tasks match the manifests.")
+        if not plan.is_empty:
+            confirm(plan, auto_approve)
+    intents = open_intent_apps(workspace)
+    if plan.is_empty and not intents:
+        if planfile is not None:
+            click.echo("No changes. Live push tasks match the manifests.")
         return
-    click.echo("Applying:")
     run = new_run(workspace, timeout, echo_outcome=True)
-    report(asyncio.run(apply_and_close(workspace, plan, run)))
+    report(asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents)))
     if tasks:
         check_converged(workspace, tasks, diagnostics_ok=True)
+
+
+def open_intent_apps(workspace: Workspace) -> list[str]:
+    """Apps with a create whose outcome is unknown: apply resolves them even with no changes."""
+    store = workspace.open_state()
+    try:
+        return sorted({i.app for i in store.open_intents() if i.app in workspace.config.apps})
+    finally:
+        store.close()

@@ -85,9 +85,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with the DESIGN.md exit code."""
     try:
         code = cli.main(args=argv, prog_name="pushctl", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
+    except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        click.echo(
+            "Interrupted. A push in flight is recorded as an open intent: the next apply "
+            "reads it back before sending anything.",
+            err=True,
+        )
+        sys.exit(130)
     except click.UsageError as exc:
         exc.show()
         sys.exit(EXIT_USAGE)

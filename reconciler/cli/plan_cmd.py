@@ -11,13 +11,14 @@ import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
 from reconciler.cli.options import manifest_option, manifest_paths
+from reconciler.domain.manifest.config import ConfigFileError
 from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic, Plan
 from reconciler.engine.planning import PlanRequest, build_plan
-from reconciler.errors import PushctlError, UsageError
+from reconciler.errors import ManifestError, PushctlError, SourceProblem, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
 from reconciler.render.github import render_github_annotations
 from reconciler.render.json_out import render_diagnostics_json, render_plan_json
@@ -33,6 +34,18 @@ def load_and_validate(
     """Load manifests and check them; raises before any network use."""
     tasks = load_manifests(paths, stdin=sys.stdin)
     return tasks, validate_tasks(tasks, workspace.config)
+
+
+def problem_diagnostic(problem: SourceProblem) -> Diagnostic:
+    return Diagnostic(
+        severity="error",
+        code=problem.code,
+        address="",
+        file=problem.file,
+        line=problem.line,
+        column=problem.column,
+        message=problem.message,
+    )
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
@@ -53,8 +66,12 @@ def has_errors(diagnostics: list[Diagnostic]) -> bool:
 def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
     """Check manifests and pushctl.yaml without calling TPNS. Exit 1 on any error."""
     paths = manifest_paths(files)
-    workspace = open_workspace(ctx, paths)
-    tasks, diagnostics = load_and_validate(workspace, paths)
+    try:
+        workspace = open_workspace(ctx, paths)
+        tasks, diagnostics = load_and_validate(workspace, paths)
+    except (ManifestError, ConfigFileError) as exc:
+        # Located problems go out in the asked format too: annotations, JSON.
+        tasks, diagnostics = [], [problem_diagnostic(p) for p in exc.problems]
     if fmt == "json":
         click.echo(render_diagnostics_json(diagnostics), nl=False)
     elif fmt == "github":
@@ -155,7 +172,12 @@ def plan(
         out.write_text(render_plan_json(result), encoding="utf-8")
     emit_plan(result, fmt, color=global_options(ctx).color)
     if out is not None and fmt == "text":
-        click.echo(f"\nSaved the plan to {out}. To make exactly these calls: pushctl apply {out}")
+        next_step = (
+            f"To make exactly these calls: pushctl apply {out}"
+            if result.applyable and not result.is_empty
+            else "There is nothing to apply."
+        )
+        click.echo(f"\nSaved the plan to {out}. {next_step}")
     if not result.applyable:
         ctx.exit(1)
     if detailed_exitcode and not result.is_empty:

@@ -124,7 +124,10 @@ class Plan(_Frozen):
     #: SHA-256 of the canonical desired input.
     input_digest: str = ""
     state_lineage: str = ""
+    #: The global state serial when planned (plan files without `state_serials` use it).
     state_serial: int = 0
+    #: app -> its state serial when planned, for every app the changes touch.
+    state_serials: dict[str, int] = Field(default_factory=dict)
     #: push id -> fingerprint of the live record read while planning.
     live_fingerprints: dict[str, str] = Field(default_factory=dict)
 
@@ -133,7 +136,11 @@ class Plan(_Frozen):
         return not any(c.action is not Action.NO_OP for c in self.changes)
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=indent, sort_keys=False) + "\n"
+        document = self.model_dump(mode="json")
+        if not self.state_serials:
+            # An addition to format 1.0: plans without changes keep the 1.0 field list.
+            del document["state_serials"]
+        return json.dumps(document, indent=indent, sort_keys=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Plan:

@@ -433,6 +433,9 @@ def _assemble(world: PlanningWorld, findings: Findings, changes: list[Change]) -
         input_digest=world.options.input_digest,
         state_lineage=world.state.lineage,
         state_serial=world.state.serial,
+        state_serials={
+            app: world.state.app_serials.get(app, 0) for app in sorted({c.app for c in changes})
+        },
         live_fingerprints={
             live.push_id: live_fingerprint(live)
             for live in sorted(world.live.values(), key=lambda t: t.push_id)

@@ -99,8 +99,20 @@ def sends_push(change: Change) -> bool:
     return any(call.path == PUSH_PATH for call in change.api_calls)
 
 
-def check_plan_current(plan: Plan, *, lineage: str, serial: int, now: datetime) -> None:
-    """Refuse a plan made for another world, before any call (exit 4)."""
+def check_plan_current(
+    plan: Plan,
+    *,
+    lineage: str,
+    serial: int,
+    now: datetime,
+    app_serials: Mapping[str, int] | None = None,
+) -> None:
+    """Refuse a plan made for another world, before any call (exit 4).
+
+    Only the serials of the apps the plan changes count, so an apply to another app (a
+    parallel CI job) leaves the plan current; a plan file without `state_serials` (written
+    before they existed) is held to the global serial.
+    """
     if major(plan.format_version) != "1":
         raise StalePlan(
             f"plan file format {plan.format_version} is not readable by pushctl {__version__}",
@@ -121,7 +133,17 @@ def check_plan_current(plan: Plan, *, lineage: str, serial: int, now: datetime) 
             "plan was made against another state (lineage differs)",
             hint="plan is stale; run plan again against this state",
         )
-    if plan.state_serial != serial:
+    if plan.state_serials:
+        serials = app_serials or {}
+        for app in sorted({c.app for c in plan.changes}):
+            # An app absent from either side was never changed by an apply: serial 0.
+            planned, current = plan.state_serials.get(app, 0), serials.get(app, 0)
+            if planned != current:
+                raise StalePlan(
+                    f"state of app {app} moved since planning (serial {planned} -> {current})",
+                    hint="plan is stale; run plan again",
+                )
+    elif plan.state_serial != serial:
         raise StalePlan(
             f"state moved since planning (serial {plan.state_serial} -> {serial})",
             hint="plan is stale; run plan again",
@@ -179,7 +201,10 @@ class Executor:
             now=self.options.now,
             utc_offset=self.options.utc_offset,
         )
-        apps = sorted({c.app for c in changes})
+        # Intents of every app at hand, even with nothing planned for it: a plan made while
+        # an intent was open counted on its task, and the next plan must see it bound.
+        intent_apps = {i.app for i in self.store.open_intents() if i.app in self.clients}
+        apps = sorted({c.app for c in changes} | intent_apps)
         self.report.resolved_intents.extend(await resolver.resolve_open(apps))
         self._done = {c.address: [] for c in changes}
         events = [asyncio.Event() for _ in changes]
@@ -196,7 +221,10 @@ class Executor:
         )
         # Resolving an interrupted create binds or closes it: state moved even if nothing else did.
         if self.report.resolved_intents or any(o.ok for o in self.report.outcomes):
-            self.store.bump_serial()
+            app_of = {c.address: c.app for c in changes}
+            moved = {app_of[o.address] for o in self.report.outcomes if o.ok}
+            moved |= resolver.resolved_apps
+            self.store.bump_serial(sorted(moved))
         return self.report
 
     async def _run_one(
@@ -405,7 +433,13 @@ async def apply_plan(
             hint="fix the diagnostics shown by `pushctl show PLANFILE`, then plan again",
         )
     snapshot = store.snapshot()
-    check_plan_current(plan, lineage=snapshot.lineage, serial=snapshot.serial, now=options.now())
+    check_plan_current(
+        plan,
+        lineage=snapshot.lineage,
+        serial=snapshot.serial,
+        now=options.now(),
+        app_serials=snapshot.app_serials,
+    )
     if options.reread is not None and options.fingerprint is not None:
         check_live_unchanged(plan, await options.reread(plan), options.fingerprint)
     return await Executor(plan, clients=clients, store=store, audit=audit, options=options).run()

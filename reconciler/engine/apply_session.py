@@ -89,7 +89,9 @@ async def run_apply(
         utc_offset=run.utc_offset,
         on_outcome=run.on_outcome,
     )
-    with store.acquire(plan_apps(plan), run.holder, timeout=run.lock_timeout):
+    # The apps of open intents too: resolving one writes their bindings.
+    apps = sorted(set(plan_apps(plan)) | {i.app for i in store.open_intents() if i.app in clients})
+    with store.acquire(apps, run.holder, timeout=run.lock_timeout):
         return await apply_plan(plan, clients=clients, store=store, audit=audit, options=options)
 
 

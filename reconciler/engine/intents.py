@@ -1,31 +1,71 @@
 """Resolve write-ahead intents: did a `/v3/push/app` whose outcome we never saw create a task?
 
 TPNS has no idempotency key, so the answer comes from reading live tasks back: a task of the
-intent's app, with the intent's title, content and audience, dated at or after the intent (or at
-its send_time), and not bound to another address. Found: bind it. Not found: the request never
-took effect, and the intent is closed so the change can be planned again.
+intent's app, created through the API, with the intent's title, content, audience type and
+targets (tags, token or account list, package), dated at its send_time or within minutes of
+the intent, and not bound to another address. One found: bind it. None: the request never took
+effect, and the intent is closed so the change can be planned again. More than one: refuse to
+guess, and leave the intent open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.domain.body import content_digest
 from reconciler.domain.capabilities import REPORTED_PUSH_TYPE
 from reconciler.errors import PushctlError
-from reconciler.records import Intent, LiveTask, TaskBinding
+from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from reconciler.engine.audit_trail import AuditTrail
-    from reconciler.engine.ports import ApplyClient, ApplyStore
+    from reconciler.engine.ports import ApplyStore
 
 #: Clock difference tolerated between pushctl and TPNS when matching creation times.
 SKEW = timedelta(minutes=10)
 
 
-def matches(intent: Intent, task: LiveTask) -> bool:
+class RecordLister(Protocol):
+    async def list_push_records(
+        self, *, start_date: date, end_date: date, page_size: int = 200
+    ) -> list[LiveTask]: ...
+
+
+def tag_values(body: Mapping[str, Any]) -> set[str]:
+    """Every tag a push body names, in `tag_rules` or the legacy `tag_list`."""
+    values: set[str] = set()
+    for rule in body.get("tag_rules") or []:
+        for item in rule.get("tag_items") or []:
+            values.update(str(tag) for tag in item.get("tags") or [])
+    if not values:
+        values.update(str(tag) for tag in (body.get("tag_list") or {}).get("tags") or [])
+    return values
+
+
+def targets_match(body: Mapping[str, Any], task: LiveTask) -> bool:
+    """The record's audience details equal the body's, as far as TPNS reports them."""
+    raw = task.raw
+    audience = body.get("audience_type")
+    if audience == "tag":
+        tag_set = raw.get("tagSet") or {}
+        reported = {str(t.get("tagValue")) for t in tag_set.get("tagWithType") or []}
+        return reported == tag_values(body)
+    if audience in ("token", "token_list", "account", "account_list"):
+        key = "token_list" if audience.startswith("token") else "account_list"
+        wanted = [str(v) for v in body.get(key) or []]
+        if audience in ("token", "account"):
+            wanted = wanted[:1]  # TPNS uses only the first
+        return {str(v) for v in raw.get("targetList") or []} == set(wanted)
+    if audience in ("package_account_push", "package_token_push"):
+        return int(raw.get("uploadId") or 0) == int(body.get("upload_id") or 0)
+    return True
+
+
+def matches(intent: Intent, task: LiveTask, *, send_time: datetime | None) -> bool:
     body = intent.body
     message: dict[str, Any] = body.get("message") or {}
     if task.title != message.get("title", "") or task.content != message.get("content", ""):
@@ -33,24 +73,129 @@ def matches(intent: Intent, task: LiveTask) -> bool:
     audience = str(body.get("audience_type", ""))
     if task.push_type and task.push_type != REPORTED_PUSH_TYPE.get(audience, audience):
         return False
-    return task.date >= intent.created_at - SKEW
+    if task.raw.get("source") not in (None, "", "api"):
+        return False  # made in the console, not by a request like ours
+    if not targets_match(body, task):
+        return False
+    if send_time is not None and send_time > intent.created_at:
+        return task.date == send_time
+    return abs(task.date - intent.created_at) <= SKEW
+
+
+def scheduled_date(intent: Intent, utc_offset: str) -> datetime | None:
+    send_time = intent.body.get("send_time")
+    if not isinstance(send_time, str) or not send_time:
+        return None
+    return datetime.strptime(f"{send_time} {utc_offset}", "%Y-%m-%d %H:%M:%S %z")
+
+
+class IntentLookup:
+    """Reads live tasks back to find what an intent created. Writes nothing."""
+
+    def __init__(
+        self,
+        clients: Mapping[str, RecordLister],
+        *,
+        now: Callable[[], datetime],
+        utc_offset: str = "+08:00",
+    ) -> None:
+        self.clients = clients
+        self.now = now
+        self.utc_offset = utc_offset
+
+    async def find(self, intent: Intent, *, bound: set[str]) -> LiveTask | None:
+        """The one unbound live task the intent created, or None; refuses to guess between two."""
+        send_time = scheduled_date(intent, self.utc_offset)
+        found = [
+            task
+            for task in await self._candidates(intent)
+            if task.push_id not in bound and matches(intent, task, send_time=send_time)
+        ]
+        if len(found) > 1:
+            ids = ", ".join(sorted(t.push_id for t in found))
+            raise PushctlError(
+                f"cannot tell which of pushes {ids} is the interrupted create of "
+                f"{intent.address} (run {intent.run_id}): they look the same",
+                hint=f"declare `pushId: <the right one>` on {intent.address}, then "
+                f"`pushctl state rm {intent.address}` and apply again; nothing was sent",
+            )
+        return found[0] if found else None
+
+    async def _candidates(self, intent: Intent) -> list[LiveTask]:
+        client = self.clients[intent.app]
+        # TPNS dates are wall dates in its zone, which can be a day ahead of the UTC date.
+        zone = datetime.strptime(self.utc_offset, "%z").tzinfo
+        start = (intent.created_at - SKEW - timedelta(days=1)).astimezone(zone).date()
+        latest = max(self.now(), intent.created_at + timedelta(days=90))
+        end = latest.astimezone(zone).date()
+        try:
+            return await client.list_push_records(start_date=start, end_date=end)
+        except PushctlError as exc:
+            raise PushctlError(
+                f"cannot resolve the interrupted create of {intent.address}: {exc.message}",
+                hint="the push may have been created; apply sends nothing for it until it has "
+                "read the live tasks back — run apply again when TPNS answers",
+            ) from exc
+
+
+async def preview_open_intents(
+    state: StateSnapshot,
+    clients: Mapping[str, RecordLister],
+    *,
+    now: Callable[[], datetime],
+    utc_offset: str,
+) -> StateSnapshot:
+    """The state as it will be once apply resolves the open intents, for planning.
+
+    A create whose answer was lost may have made a task: plan against it (a cancel, say), so
+    the change is not silently skipped. Nothing is written; apply resolves for real first.
+    """
+    lookup = IntentLookup(clients, now=now, utc_offset=utc_offset)
+    bindings = dict(state.bindings)
+    for intent in state.open_intents:
+        if intent.app not in clients or intent.address in bindings:
+            continue
+        bound = {b.push_id for b in bindings.values()}
+        try:
+            task = await lookup.find(intent, bound=bound)
+        except PushctlError:
+            continue  # the planner's intent.open warning stands; apply decides
+        if task is not None:
+            bindings[intent.address] = binding_for(intent, task.push_id, date=task.date)
+    return state.model_copy(update={"bindings": bindings})
+
+
+def binding_for(intent: Intent, push_id: str, *, date: datetime) -> TaskBinding:
+    return TaskBinding(
+        address=intent.address,
+        app=intent.app,
+        push_id=push_id,
+        created_by_pushctl=True,
+        date=date,
+        content_digest=content_digest(intent.body),
+        body=intent.body,
+    )
 
 
 class IntentResolver:
+    """Resolves open intents for apply: binds what was created, closes what was not."""
+
     def __init__(
         self,
-        clients: Mapping[str, ApplyClient],
+        clients: Mapping[str, RecordLister],
         store: ApplyStore,
         audit: AuditTrail,
         *,
         now: Callable[[], datetime],
         utc_offset: str = "+08:00",
     ) -> None:
+        self.lookup = IntentLookup(clients, now=now, utc_offset=utc_offset)
+        #: Apps whose state this resolver changed (an intent bound or closed).
+        self.resolved_apps: set[str] = set()
         self.utc_offset = utc_offset
         self.clients = clients
         self.store = store
         self.audit = audit
-        self.now = now
 
     async def resolve_open(self, apps: Sequence[str]) -> list[str]:
         """Resolve every open intent of these apps; returns a line per intent resolved."""
@@ -71,51 +216,20 @@ class IntentResolver:
 
         With `record` false the caller writes the intent's outcome record itself.
         """
-        candidates = await self._candidates(intent)
         bound = {b.push_id for b in self.store.snapshot().bindings.values()}
-        for task in sorted(candidates, key=lambda t: (t.date, t.push_id)):
-            if task.push_id not in bound and matches(intent, task):
-                self.bind(intent, task.push_id, date=task.date)
-                if record:
-                    self.audit.resolved(intent, push_id=task.push_id)
-                return task.push_id
+        task = await self.lookup.find(intent, bound=bound)
+        self.resolved_apps.add(intent.app)
+        if task is not None:
+            self.bind(intent, task.push_id, date=task.date)
+            if record:
+                self.audit.resolved(intent, push_id=task.push_id)
+            return task.push_id
         self.store.close_intent(intent.intent_id, push_id=None, outcome="not created")
         if record:
             self.audit.resolved(intent, push_id=None)
         return None
 
     def bind(self, intent: Intent, push_id: str, *, date: datetime | None = None) -> None:
-        self.store.put_binding(
-            TaskBinding(
-                address=intent.address,
-                app=intent.app,
-                push_id=push_id,
-                created_by_pushctl=True,
-                date=date or self._scheduled_date(intent) or intent.created_at,
-                content_digest=content_digest(intent.body),
-                body=intent.body,
-            )
-        )
+        when = date or scheduled_date(intent, self.utc_offset) or intent.created_at
+        self.store.put_binding(binding_for(intent, push_id, date=when))
         self.store.close_intent(intent.intent_id, push_id=push_id, outcome="created")
-
-    def _scheduled_date(self, intent: Intent) -> datetime | None:
-        send_time = intent.body.get("send_time")
-        if not isinstance(send_time, str):
-            return None
-        return datetime.strptime(f"{send_time} {self.utc_offset}", "%Y-%m-%d %H:%M:%S %z")
-
-    async def _candidates(self, intent: Intent) -> list[LiveTask]:
-        client = self.clients[intent.app]
-        # TPNS dates are wall dates in its zone, which can be a day ahead of the UTC date.
-        zone = datetime.strptime(self.utc_offset, "%z").tzinfo
-        start = (intent.created_at - SKEW - timedelta(days=1)).astimezone(zone).date()
-        latest = max(self.now(), intent.created_at + timedelta(days=90))
-        end = latest.astimezone(zone).date()
-        try:
-            return await client.list_push_records(start_date=start, end_date=end)
-        except PushctlError as exc:
-            raise PushctlError(
-                f"cannot resolve the interrupted create of {intent.address}: {exc.message}",
-                hint="the push may have been created; apply sends nothing for it until it has "
-                "read the live tasks back — run apply again when TPNS answers",
-            ) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,8 +10,9 @@ from datetime import datetime
 from reconciler import __version__
 from reconciler.domain.manifest.loader import input_digest
 from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig
-from reconciler.domain.plan import Diagnostic, Plan
+from reconciler.domain.plan import ApiUsage, Diagnostic, Plan
 from reconciler.domain.planner import PlanOptions, plan
+from reconciler.engine.intents import preview_open_intents
 from reconciler.engine.refresh import QuotaView, RecordReader, RefreshMode, refresh_live_tasks
 from reconciler.records import StateSnapshot
 
@@ -55,9 +57,16 @@ async def build_plan(
 ) -> Plan:
     targets = with_dependencies(request.desired, request.targets)
     to_read = [t for t in request.desired if not targets or t.address in targets]
+    before = {app: Counter(reader.calls_made) for app, reader in readers.items()}
+    state = await preview_open_intents(
+        request.state, readers, now=lambda: request.now, utc_offset=request.config.tpns_utc_offset
+    )
+    preview_calls: Counter[str] = Counter()
+    for app, reader in readers.items():
+        preview_calls.update(reader.calls_made - before[app])
     refreshed = await refresh_live_tasks(
         to_read,
-        request.state,
+        state,
         readers,
         quotas,
         now=request.now,
@@ -68,10 +77,15 @@ async def build_plan(
         config=request.config,
         tool_version=__version__,
         targets=targets,
-        api_usage=refreshed.usage,
+        api_usage=ApiUsage(
+            calls=dict(refreshed.calls + preview_calls),
+            # Each open intent looked up costs at least one read.
+            lower_bound=refreshed.lower_bound
+            + sum(1 for i in request.state.open_intents if i.app in readers),
+        ),
         input_digest=input_digest(request.desired),
     )
-    result = plan(request.desired, refreshed.live, request.state, request.now, options)
+    result = plan(request.desired, refreshed.live, state, request.now, options)
     if request.extra_diagnostics:
         diagnostics = (*request.extra_diagnostics, *result.diagnostics)
         result = result.model_copy(update={"diagnostics": diagnostics})

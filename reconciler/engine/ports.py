@@ -6,6 +6,7 @@ fits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -36,7 +37,7 @@ class ApplyClient(Protocol):
 class ApplyStore(Protocol):
     def snapshot(self) -> StateSnapshot: ...
 
-    def bump_serial(self) -> int: ...
+    def bump_serial(self, apps: Sequence[str] = ()) -> int: ...
 
     def get_binding(self, address: str) -> TaskBinding | None: ...
 

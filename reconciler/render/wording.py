@@ -71,6 +71,9 @@ def summary_line(plan: Plan) -> str:
     """The one summary line of DESIGN.md section 4, state-only counts appended when present."""
     counts = action_counts(plan)
     if not any(counts[action.value] for action in (*MUTATING_ORDER, *STATE_ONLY_ORDER)):
+        if not plan.applyable:
+            # Nothing planned because the errors above stop it, not because all is well.
+            return "No changes planned: the errors above must be fixed first."
         return NO_CHANGES
     line = "Plan: " + _count_list(counts, MUTATING_ORDER) + "."
     if any(counts[action.value] for action in STATE_ONLY_ORDER):

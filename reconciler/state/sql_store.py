@@ -102,15 +102,27 @@ class SqlStateStore(ABC):
             return StateSnapshot(
                 lineage=self._meta("lineage"),
                 serial=int(self._meta("serial")),
+                app_serials=self._app_serials(),
                 bindings={b.address: b for b in self._bindings()},
                 open_intents=tuple(self._open_intents(None)),
             )
 
-    def bump_serial(self) -> int:
+    def bump_serial(self, apps: Sequence[str] = ()) -> int:
         with self._transaction(write=True):
+            # The global serial's row lock (PostgreSQL) also queues up the app serial updates.
             serial = int(self._meta("serial", for_update=True)) + 1
             self._run("UPDATE pushctl_meta SET value = ? WHERE key = 'serial'", (str(serial),))
+            for app in sorted(set(apps)):
+                self._run(
+                    "INSERT INTO pushctl_app_serials (app, serial) VALUES (?, 1) "
+                    "ON CONFLICT (app) DO UPDATE SET serial = pushctl_app_serials.serial + 1",
+                    (app,),
+                )
             return serial
+
+    def _app_serials(self) -> dict[str, int]:
+        rows = self._run("SELECT app, serial FROM pushctl_app_serials ORDER BY app")
+        return {str(app): int(serial) for app, serial in rows}
 
     # -- bindings -------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ BUSY_TIMEOUT = 10.0
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_app_serials "
+    "(app TEXT PRIMARY KEY, serial INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_bindings "
     "(address TEXT PRIMARY KEY, app TEXT NOT NULL, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_intents (intent_id TEXT PRIMARY KEY, app TEXT NOT NULL, "

@@ -33,8 +33,12 @@ class StateStore(Protocol):
 
     def snapshot(self) -> StateSnapshot: ...
 
-    def bump_serial(self) -> int:
-        """Count one apply that changed something; returns the new serial."""
+    def bump_serial(self, apps: Sequence[str] = ()) -> int:
+        """Count one apply that changed something; returns the new global serial.
+
+        The serial of each app in `apps` (those the apply changed) moves too, in the same
+        transaction, so that a saved plan for another app stays current.
+        """
         ...
 
     def put_binding(self, binding: TaskBinding) -> None: ...

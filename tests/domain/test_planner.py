@@ -616,3 +616,26 @@ def test_select_targets_follows_dependencies() -> None:
     ]
     assert [c.address for c in select_targets(changes, frozenset({"x"}))] == ["x", "y", "w"]
     assert select_targets(changes, frozenset()) == changes
+
+
+def test_plan_carries_the_serial_of_each_app_its_changes_touch() -> None:
+    desired = [
+        task("bf", {"state": "active", "push": push()}),
+        task("tip", {"state": "active", "push": ios_push()}, app="fruit"),
+    ]
+    snapshot = state().model_copy(update={"app_serials": {"droid": 4, "other": 7}})
+    result = run(desired, {}, snapshot)
+    assert sorted(c.app for c in result.changes) == ["droid", "fruit"]
+    # An app no apply has changed yet has serial 0; apps without changes are left out.
+    assert result.state_serials == {"droid": 4, "fruit": 0}
+    assert result.state_serial == 9
+    targeted = run(desired, {}, snapshot, targets=frozenset({"fruit/tip"}))
+    assert targeted.state_serials == {"fruit": 0}
+    assert Plan.from_json(result.to_json()).state_serials == {"droid": 4, "fruit": 0}
+
+
+def test_plan_without_changes_writes_no_state_serials() -> None:
+    result = run([], {}, state().model_copy(update={"app_serials": {"droid": 4}}))
+    assert result.changes == ()
+    assert result.state_serials == {}
+    assert "state_serials" not in result.to_json()

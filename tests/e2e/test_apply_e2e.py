@@ -144,12 +144,13 @@ def test_stale_plans_make_no_call(project: Project) -> None:
     assert result.returncode == 4, result.stderr
     assert "expired" in result.stderr
 
-    # The state moved: another apply ran in between.
-    moved = dict(saved, state_serial=saved["state_serial"] - 1)
+    # The state of the plan's app moved: another apply to it ran in between.
+    serials = saved["state_serials"]
+    moved = dict(saved, state_serials={**serials, "shop-android": serials["shop-android"] - 1})
     (project.root / "moved.json").write_text(json.dumps(moved))
     result = project.run("apply", "moved.json")
     assert result.returncode == 4
-    assert "state moved" in result.stderr
+    assert "state of app shop-android moved since planning" in result.stderr
 
     # A touched task changed live: stopped out of band.
     push_id = saved["changes"][0]["push_id"]

@@ -82,3 +82,32 @@ def test_target_limits_the_plan(project: Project) -> None:
     assert "Plan: 1 to create" in result.stdout
     unknown = project.run("plan", "-f", "manifests", "--target", "shop-android/nope")
     assert unknown.returncode == 64
+
+
+def test_loader_errors_come_out_as_annotations_and_json(project: Project) -> None:
+    project.write(
+        "manifests/bad.yaml",
+        android_task("promo").replace("      title:", "      titel:"),
+    )
+    github = project.run("validate", "-f", "manifests", "--format", "github")
+    assert github.returncode == 1
+    assert github.stdout.startswith("::error file=manifests/bad.yaml,line=")
+    assert "titel" in github.stdout
+    as_json = json.loads(project.run("validate", "-f", "manifests", "--format", "json").stdout)
+    assert as_json["valid"] is False
+    assert as_json["diagnostics"][0]["file"] == "manifests/bad.yaml"
+    assert as_json["diagnostics"][0]["line"] > 1
+
+
+def test_a_plan_with_errors_is_never_applied(project: Project) -> None:
+    project.write("manifests/a.yaml", android_task("promo"))
+    assert project.run("apply", "-f", "manifests", "--auto-approve").returncode == 0
+    # A delivered push cannot be edited: the plan has an error and no change.
+    project.write("manifests/a.yaml", android_task("promo", url="https://shop.example.com/new"))
+    planned = project.run("plan", "-f", "manifests", "--out", "bad.json")
+    assert planned.returncode == 1
+    assert "No changes planned: the errors above must be fixed first." in planned.stdout
+    assert "There is nothing to apply." in planned.stdout
+    applied = project.run("apply", "bad.json")
+    assert applied.returncode == 1
+    assert "has errors and cannot be applied" in applied.stderr

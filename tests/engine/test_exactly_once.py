@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
 
 from reconciler.domain.plan import Action
 from reconciler.engine.apply import body_digest
-from reconciler.errors import StateError
+from reconciler.errors import PushctlError, StateError
 from reconciler.records import Intent
 
-from .conftest import ANDROID, PUSH_PATH, RECORD_PATH, Harness, push_task
+from .conftest import ACCESS_IDS, ANDROID, PUSH_PATH, RECORD_PATH, Harness, push_task
 
 ADDRESS = f"{ANDROID}/flash"
+BEIJING = timezone(timedelta(hours=8))
 
 
 @pytest.mark.parametrize("kind", ["drop", "http_5xx"])
@@ -117,12 +118,13 @@ async def test_intent_of_a_crashed_run_that_created_the_task_is_bound_not_resent
     crashed_intent(harness, body)
     sent = await harness.clients[ANDROID].push_app(body)  # the crashed run's call got through
     plan, report = await harness.plan_and_apply()
-    assert [c.action for c in plan.changes] == [Action.CREATE]
+    # The plan already counts on the task the crashed run made: nothing to create.
+    assert plan.changes == ()
+    assert [d.code for d in plan.diagnostics] == ["intent.open"]
     assert not report.failed
     assert report.resolved_intents == [
         f"{ADDRESS}: interrupted create of run crashed-run: found push {sent.push_id}"
     ]
-    assert "already created" in report.outcomes[0].detail
     assert len(harness.ledger(PUSH_PATH)) == 1
     binding = harness.store.get_binding(ADDRESS)
     assert binding is not None
@@ -255,3 +257,58 @@ async def test_override_resolved_next_run_is_audited_under_the_overridden_addres
     assert resolved.result is not None
     assert "resolved open intent: created as push" in resolved.result.err_msg
     assert resolved.what.request["new_address"] == f"{ANDROID}/flash-v2"
+
+
+async def test_cancel_is_planned_for_a_task_an_interrupted_create_made(harness: Harness) -> None:
+    later = (harness.now() + timedelta(days=2)).astimezone(BEIJING).isoformat(timespec="seconds")
+    harness.write("flash", push_task("flash", audience="all", send_time=later))
+    body = (await harness.plan()).changes[0].api_calls[0].body
+    crashed_intent(harness, body)
+    await harness.clients[ANDROID].push_app(body)  # it got through; the answer was lost
+    harness.write("flash", push_task("flash", audience="all", send_time=later, state="cancelled"))
+    plan, report = await harness.plan_and_apply()
+    assert [c.action for c in plan.changes] == [Action.CANCEL]
+    assert not report.failed
+    [entry] = harness.pushes_titled("flash")
+    assert harness.task(entry["push_id"])["status"] == "PUSH_CANCELED"
+    assert (await harness.plan()).is_empty
+
+
+async def test_a_look_alike_task_to_another_audience_is_not_taken_for_the_lost_create(
+    harness: Harness,
+) -> None:
+    harness.write("flash", push_task("flash"))
+    body = (await harness.plan()).changes[0].api_calls[0].body
+    crashed_intent(harness, body)  # the crashed run sent nothing
+    testers = {
+        **body,
+        "tag_rules": [
+            {
+                **body["tag_rules"][0],
+                "tag_items": [
+                    {**body["tag_rules"][0]["tag_items"][0], "tags": ["internal-testers"]}
+                ],
+            }
+        ],
+    }
+    foreign = harness.core.seed_task(ACCESS_IDS[ANDROID], testers)
+    _, report = await harness.plan_and_apply()
+    assert "no task was created" in report.resolved_intents[0]
+    binding = harness.store.get_binding(ADDRESS)
+    assert binding is not None
+    assert binding.push_id != foreign
+    assert len(harness.ledger(PUSH_PATH)) == 1  # the vip push, sent once
+
+
+async def test_two_identical_candidates_are_not_guessed_between(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    body = (await harness.plan()).changes[0].api_calls[0].body
+    crashed_intent(harness, body)
+    await harness.clients[ANDROID].push_app(body)
+    harness.advance(1)
+    await harness.clients[ANDROID].push_app(body)
+    plan = await harness.plan()
+    with pytest.raises(PushctlError, match="cannot tell which of pushes"):
+        await harness.apply(plan)
+    assert len(harness.store.open_intents()) == 1
+    assert len(harness.ledger(PUSH_PATH)) == 2  # only the two made outside this apply

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from reconciler.domain.plan import Action
+from reconciler.domain.plan import Action, Plan
+from reconciler.engine.apply import body_digest
 from reconciler.errors import StalePlan
-from reconciler.records import LiveStatus
+from reconciler.records import Intent, LiveStatus
 
-from .conftest import ANDROID, PUSH_PATH, Harness, push_task
+from .conftest import ANDROID, IOS, PUSH_PATH, Harness, push_task
 
 TOMORROW = "2026-11-22T09:00:00+08:00"
 STOP_PATH = "/v3/push/stop_push_msg"
@@ -30,11 +33,96 @@ async def test_plan_refused_when_the_state_serial_moved(harness: Harness) -> Non
     await bound(harness, "flash")
     harness.write("flash", push_task("flash", state="stopped"))
     plan = await harness.plan()
-    harness.store.bump_serial()  # another apply ran in between
+    harness.store.bump_serial([ANDROID])  # another apply to this app ran in between
     calls = harness.ledger()
     with pytest.raises(StalePlan, match="serial"):
         await harness.apply(plan)
     assert harness.ledger() == calls
+
+
+async def test_apply_to_an_app_makes_a_saved_plan_for_the_same_app_stale(
+    harness: Harness,
+) -> None:
+    harness.write("one", push_task("one"))
+    harness.write("two", push_task("two"))
+    first = await harness.plan(targets=frozenset({f"{ANDROID}/one"}))
+    second = await harness.plan(targets=frozenset({f"{ANDROID}/two"}))
+    assert second.state_serials == {ANDROID: 0}
+    assert not (await harness.apply(first)).failed
+    calls = harness.ledger()
+    with pytest.raises(StalePlan) as caught:
+        await harness.apply(second)
+    assert caught.value.message == f"state of app {ANDROID} moved since planning (serial 0 -> 1)"
+    assert caught.value.hint == "plan is stale; run plan again"
+    assert harness.ledger() == calls
+    assert not (await harness.apply(await harness.plan())).failed
+
+
+async def test_apply_to_one_app_leaves_a_saved_plan_for_another_app_current(
+    harness: Harness,
+) -> None:
+    # Two CI jobs, one per app, plan side by side, then apply one after the other.
+    harness.write("android-sale", push_task("android-sale"))
+    harness.write("ios-sale", push_task("ios-sale", app=IOS))
+    android = await harness.plan(targets=frozenset({f"{ANDROID}/android-sale"}))
+    ios = await harness.plan(targets=frozenset({f"{IOS}/ios-sale"}))
+    both = await harness.plan()
+    assert not (await harness.apply(android)).failed
+    report = await harness.apply(ios)
+    assert not report.failed
+    assert [o.address for o in report.succeeded] == [f"{IOS}/ios-sale"]
+    snapshot = harness.store.snapshot()
+    assert (snapshot.serial, snapshot.app_serials) == (2, {ANDROID: 1, IOS: 1})
+    # A plan over both apps is stale once either of them moved.
+    with pytest.raises(StalePlan, match=f"state of app {ANDROID} moved"):
+        await harness.apply(both)
+    assert (await harness.plan()).is_empty
+
+
+async def test_plan_file_without_app_serials_is_held_to_the_global_serial(
+    harness: Harness,
+) -> None:
+    harness.write("android-sale", push_task("android-sale"))
+    harness.write("ios-sale", push_task("ios-sale", app=IOS))
+    android = await harness.plan(targets=frozenset({f"{ANDROID}/android-sale"}))
+    ios = await harness.plan(targets=frozenset({f"{IOS}/ios-sale"}))
+    saved = json.loads(ios.to_json())
+    del saved["state_serials"]  # written by a pushctl that kept one serial only
+    old_file = Plan.from_json(json.dumps(saved))
+    assert not (await harness.apply(android)).failed
+    with pytest.raises(StalePlan, match=r"^state moved since planning \(serial 0 -> 1\)"):
+        await harness.apply(old_file)
+    assert not (await harness.apply(ios)).failed
+
+
+async def test_resolving_an_interrupted_create_moves_only_its_apps_serial(
+    harness: Harness,
+) -> None:
+    harness.write("flash", push_task("flash"))
+    body = (await harness.plan()).changes[0].api_calls[0].body
+    harness.store.open_intent(
+        Intent(
+            intent_id=f"crashed-run:{ANDROID}/flash",
+            run_id="crashed-run",
+            address=f"{ANDROID}/flash",
+            app=ANDROID,
+            action="create",
+            body_digest=body_digest(body),
+            body=body,
+            created_at=harness.now() - timedelta(seconds=5),
+        )
+    )
+    harness.write("other", push_task("other"))
+    plan = await harness.plan(targets=frozenset({f"{ANDROID}/other"}))
+    # The one planned create is refused: only the resolution changes state.
+    harness.core.set_faults(
+        [{"path": PUSH_PATH, "kind": "ret_code", "ret_code": 1008001, "count": 1}]
+    )
+    report = await harness.apply(plan)
+    assert [o.address for o in report.failed] == [f"{ANDROID}/other"]
+    assert report.resolved_intents
+    snapshot = harness.store.snapshot()
+    assert (snapshot.serial, snapshot.app_serials) == (1, {ANDROID: 1})
 
 
 async def test_plan_refused_after_its_deadline(harness: Harness) -> None:

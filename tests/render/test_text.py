@@ -242,3 +242,16 @@ def test_dependencies_are_named() -> None:
     )
     plan = Plan(tool_version="0.1.0", created_at=CREATED_AT, changes=(change,))
     assert "      depends on: app/a, app/c" in render_plan_text(plan).splitlines()
+
+
+def test_an_empty_plan_with_errors_does_not_claim_all_is_well(empty_plan: Plan) -> None:
+    error = Diagnostic(
+        severity="error",
+        code="content.delivered",
+        address="shop-android/promo",
+        message="declare an override instead",
+    )
+    blocked = empty_plan.model_copy(update={"applyable": False, "diagnostics": (error,)})
+    text = render_plan_text(blocked)
+    assert "No changes. Live push tasks match the manifests." not in text
+    assert "No changes planned: the errors above must be fixed first." in text

@@ -27,6 +27,7 @@ from reconciler.state import StateStore, open_store
 TEST_DATABASE = "pushctl_state_tests"
 PUSHCTL_TABLES = (
     "pushctl_meta",
+    "pushctl_app_serials",
     "pushctl_bindings",
     "pushctl_intents",
     "pushctl_locks",
