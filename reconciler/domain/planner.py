@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.domain import capabilities as caps
-from reconciler.domain.body import audience_of, canonical_json, content_digest
+from reconciler.domain.body import audience_of, canonical_json, content_digest, send_time_of
 from reconciler.domain.body import tpns_body as build_body
 from reconciler.domain.diff import diff
 from reconciler.domain.manifest.models import DeclaredTask, DesiredState
@@ -195,6 +195,8 @@ def _create(world: PlanningWorld, task: TaskView, findings: Findings) -> None:
     if send_time_refused(world, task.declared, findings):
         return
     body = build_body(task.declared, utc_offset=world.utc_offset)
+    if _resends_forgotten(world, task, body, findings):
+        return
     findings.changes.append(
         build_change(
             task,
@@ -204,8 +206,30 @@ def _create(world: PlanningWorld, task: TaskView, findings: Findings) -> None:
             after=new_push_view(world, task.declared, body),
             new_address=task.address,
             audience=audience_of(body),
+            deadline=send_time_of(task.declared, utc_offset=world.utc_offset),
         )
     )
+
+
+def _resends_forgotten(
+    world: PlanningWorld, task: TaskView, body: dict[str, Any], findings: Findings
+) -> bool:
+    """A create with the content of a task this plan forgets is a rename: it would send twice."""
+    digest = content_digest(body)
+    for address, binding in sorted(world.state.bindings.items()):
+        if address in world.desired or not binding.created_by_pushctl:
+            continue
+        if binding.app == task.declared.task.metadata.app and _recorded_digest(binding) == digest:
+            findings.problem(
+                task.declared,
+                "create.resends-forgotten",
+                f"{task.address} has the content of {address} (push {binding.push_id}), which "
+                "is no longer declared: creating it would send the same push again. To rename, "
+                f'declare `pushId: "{binding.push_id}"` on {task.address}; to send it again '
+                "on purpose, change its content",
+            )
+            return True
+    return False
 
 
 def _plan_active(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -144,7 +144,8 @@ def test_create_sends_the_body_with_send_time_as_tpns_wall_time() -> None:
     assert change.after["status"] == "PUSH_WAIT"
     assert change.after["date"] == "2026-11-21T01:00:00+00:00"
     assert not change.reversible
-    assert change.deadline is None
+    # A scheduled create applied after its send_time would go out late: the plan expires then.
+    assert change.deadline == result.not_after == datetime(2026, 11, 21, 1, tzinfo=UTC)
     assert {e.path for e in change.diff} >= {"push", "status", "title"}
     assert result.summary["create"] == 1
     assert result.applyable
@@ -333,6 +334,19 @@ def test_override_on_android_warns_about_devices_that_cannot_override(
     assert "OPPO, vivo and Huawei" in warning
     assert outcome in warning
     assert {e.path: e.new for e in change.diff}["push.message.title"] == "Sale+"
+
+
+def test_a_renamed_created_task_is_refused_rather_than_sent_twice() -> None:
+    old = task("spring", {"state": "active", "push": push("Spring")})
+    body = tpns_body(old)
+    renamed = task("spring-sale", {"state": "active", "push": push("Spring")})
+    binding = bound(old, "100", body=body, content_digest=content_digest(body))
+    result = run([renamed], {}, state(binding))
+    assert [(c.action, c.address) for c in result.changes] == [(Action.FORGET, "droid/spring")]
+    [(code, address, message)] = [(d.code, d.address, d.message) for d in result.diagnostics]
+    assert (code, address) == ("create.resends-forgotten", "droid/spring-sale")
+    assert 'pushId: "100"' in message
+    assert not result.applyable
 
 
 def test_override_diff_shows_content_not_the_old_task_identity() -> None:

@@ -50,14 +50,21 @@ def set_faults(project: Project, faults: list[dict[str, Any]], seed: int = 7) ->
     project.emulator.admin("POST", "/faults", {"faults": faults, "seed": seed})
 
 
+def fault_used(project: Project) -> bool:
+    """The one-shot fault has fired: the request is inside the emulator."""
+    faults = project.emulator.admin("GET", "/faults")["faults"]
+    return all(f["count"] == 0 for f in faults)
+
+
 def kill_during_push(project: Project, *, when: str) -> None:
     """Start an apply, SIGKILL it while its push is in flight, let the emulator finish."""
     set_faults(
         project, [{"path": PUSH, "kind": "latency", "latency_ms": 2500, "when": when, "count": 1}]
     )
     process = project.popen("apply", "-f", "manifests", "--auto-approve")
-    if when == "before":  # the intent is committed; the request has not been answered
+    if when == "before":  # the intent is committed; the request reached TPNS, unanswered
         wait_for(lambda: open_intents(project) == 1, what="the write-ahead intent")
+        wait_for(lambda: fault_used(project), what="the push to reach the emulator")
     else:  # the task exists at TPNS; the answer is on its way
         wait_for(lambda: tasks_by_title(project)["Flash sale"] == 1, what="the committed push")
     process.send_signal(signal.SIGKILL)
