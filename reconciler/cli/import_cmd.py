@@ -36,14 +36,24 @@ async def fetch(
 ) -> list[LiveTask]:
     client = workspace.client_for(app)
     try:
-        return await read_tasks(client, since=since, push_ids=push_ids, now=now)
+        return await read_tasks(
+            client,
+            since=since,
+            push_ids=push_ids,
+            now=now,
+            utc_offset=workspace.config.tpns_utc_offset,
+        )
     finally:
         await client.aclose()
 
 
 @click.command(name="import")
 @click.option("--app", "app", required=True, help="App key in pushctl.yaml.")
-@click.option("--since", help="Oldest task date to import (YYYY-MM-DD); default: a month back.")
+@click.option(
+    "--since",
+    help="Oldest task date to import (YYYY-MM-DD); default and earliest: a month back, "
+    "as far as TPNS keeps records.",
+)
 @click.option("--push-id", "push_ids", multiple=True, help="Import only this push id; repeatable.")
 @click.option(
     "--out",

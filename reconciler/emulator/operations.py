@@ -236,6 +236,13 @@ def push_records(ctx: CallContext, request: dict[str, Any]) -> dict[str, Any]:
         return {"pushRecordData": [_record(ctx, task)]}
     query = parse_range_query(request, ctx.settings)
     horizon = ctx.now - timedelta(days=ctx.settings.record_horizon_days)
+    oldest = horizon.astimezone(ctx.settings.zone()).date()
+    if query.start < oldest:
+        raise Refusal(
+            INVALID_PARAMETER,
+            f"startDate {query.start} is older than the last "
+            f"{ctx.settings.record_horizon_days} days (earliest {oldest})",
+        )
     # Filter and sort a light index; load whole tasks only for the page returned.
     matches = [
         entry

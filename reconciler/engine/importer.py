@@ -57,7 +57,12 @@ def task_name(task: LiveTask) -> str:
 
 
 async def read_tasks(
-    reader: RecordReader, *, since: date | None, push_ids: Sequence[str], now: datetime
+    reader: RecordReader,
+    *,
+    since: date | None,
+    push_ids: Sequence[str],
+    now: datetime,
+    utc_offset: str = "+08:00",
 ) -> list[LiveTask]:
     if push_ids:
         found: list[LiveTask] = []
@@ -72,8 +77,11 @@ async def read_tasks(
                     hint="TPNS keeps records for about a month; check the id and the app",
                 ) from exc
         return found
-    start = since or (now - HORIZON).date()
-    return await reader.list_push_records(start_date=start, end_date=(now + SCHEDULE_AHEAD).date())
+    zone = datetime.strptime(utc_offset, "%z").tzinfo
+    oldest = (now - HORIZON).astimezone(zone).date()  # TPNS refuses an older startDate
+    start = max(since, oldest) if since else oldest
+    end = (now + SCHEDULE_AHEAD).astimezone(zone).date()
+    return await reader.list_push_records(start_date=start, end_date=end)
 
 
 def to_manifests(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.domain.body import content_digest
 from reconciler.domain.capabilities import REPORTED_PUSH_TYPE
+from reconciler.engine.refresh import HORIZON
 from reconciler.errors import PushctlError
 from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
 
@@ -125,7 +126,10 @@ class IntentLookup:
         client = self.clients[intent.app]
         # TPNS dates are wall dates in its zone, which can be a day ahead of the UTC date.
         zone = datetime.strptime(self.utc_offset, "%z").tzinfo
-        start = (intent.created_at - SKEW - timedelta(days=1)).astimezone(zone).date()
+        start = max(
+            (intent.created_at - SKEW - timedelta(days=1)).astimezone(zone).date(),
+            (self.now() - HORIZON).astimezone(zone).date(),  # TPNS keeps a month
+        )
         latest = max(self.now(), intent.created_at + timedelta(days=90))
         end = latest.astimezone(zone).date()
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from reconciler.emulator import EmulatorCore, ManualClock
 
 from .conftest import ANDROID, IOS, START, Tpns, notify
 
+BEIJING = timezone(timedelta(hours=8))
 RECORD = "/v3/statistics/get_push_record"
 TAG_RULES = [
     {
@@ -169,8 +170,15 @@ async def test_range_excludes_tasks_beyond_the_horizon(tpns: Tpns, core: Emulato
     recent = core.seed_task(
         ANDROID.access_id, notify("token"), created_at=START - timedelta(days=29)
     )
-    reply = await tpns.post(RECORD, {"startDate": "2026-01-01", "endDate": "2026-12-31"})
+    oldest = (START - timedelta(days=30)).astimezone(BEIJING).date().isoformat()
+    reply = await tpns.post(RECORD, {"startDate": oldest, "endDate": "2026-12-31"})
     assert [r["pushId"] for r in reply["pushRecordData"]] == [recent]
+
+
+async def test_range_starting_before_the_horizon_is_refused(tpns: Tpns) -> None:
+    reply = await tpns.post(RECORD, {"startDate": "2026-01-01", "endDate": "2026-12-31"})
+    assert reply["retCode"] == 1008007
+    assert "older than the last 30 days" in reply["errMsg"]
 
 
 async def test_scheduled_tasks_are_dated_by_send_time(tpns: Tpns, core: EmulatorCore) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -160,3 +160,30 @@ async def test_read_tasks_by_push_id_names_a_missing_one(harness: Harness) -> No
         await read_tasks(
             harness.clients[ANDROID], since=None, push_ids=("12345",), now=harness.now()
         )
+
+
+class RangeRecorder:
+    """Records the date range asked for; returns nothing."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[date, date]] = []
+
+    async def list_push_records(
+        self, *, start_date: date, end_date: date, page_size: int = 200
+    ) -> list[LiveTask]:
+        self.asked.append((start_date, end_date))
+        return []
+
+    async def get_push_record(self, push_id: str) -> LiveTask:
+        raise AssertionError("not used")
+
+
+async def test_import_never_asks_for_days_tpns_no_longer_keeps() -> None:
+    reader = RangeRecorder()
+    now = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)  # 04:00 on the 23rd in Beijing
+    await read_tasks(reader, since=date(2026, 1, 1), push_ids=(), now=now)  # type: ignore[arg-type]
+    await read_tasks(reader, since=date(2026, 11, 20), push_ids=(), now=now)  # type: ignore[arg-type]
+    (first_start, first_end), (second_start, _) = reader.asked
+    assert first_start == date(2026, 10, 24)  # a month back, as a Beijing date
+    assert first_end == date(2027, 2, 21)
+    assert second_start == date(2026, 11, 20)
