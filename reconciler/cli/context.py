@@ -3,11 +3,17 @@
 Only the CLI wires concrete pieces together; the engine receives them ready-made.
 An app whose endpoint is `emulator[:PATH]` gets the embedded emulator (a SQLite file, by default
 `.pushctl/emulator.db` beside pushctl.yaml) through an in-process ASGI transport.
+
+Every client's quota ledger starts from the state store's log of the app's statistics calls in
+the last window, and writes each call it reserves back to that log as it is made: the hourly
+get_push_record quota is shared by every pushctl run on the app (earlier commands, CI jobs on
+the same state), not only by this process (DESIGN.md section 3).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +30,8 @@ from reconciler.errors import ConfigError
 from reconciler.state import open_store
 from reconciler.tpns.auth import Secret
 from reconciler.tpns.client import TpnsClient
-from reconciler.tpns.endpoints import resolve_base_url
+from reconciler.tpns.endpoints import STATISTICS_PATHS, resolve_base_url
+from reconciler.tpns.quota import QuotaLedger
 
 if TYPE_CHECKING:
     from reconciler.emulator import EmulatorCore
@@ -34,6 +41,8 @@ EMULATOR_ENDPOINT = "emulator"
 DEFAULT_EMULATOR_DB = ".pushctl/emulator.db"
 #: Secret the embedded emulator uses when the app's secretKeyEnv is unset: it guards nothing real.
 EMULATOR_FALLBACK_SECRET = "pushctl-emulator-local-secret"
+#: Paths whose calls are kept in the state store's call log: the hourly-limited ones.
+LOGGED_PATHS = frozenset(STATISTICS_PATHS)
 
 
 @dataclass
@@ -44,6 +53,9 @@ class Workspace:
     config_path: Path
     env: Mapping[str, str]
     emulators: dict[str, EmulatorCore] = field(default_factory=dict)
+    #: The state handle the call log goes through: opened with the first client, kept until
+    #: `close()` (open_workspace ties that to the end of the click command).
+    _call_log: StateStore | None = field(default=None, init=False, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -58,6 +70,38 @@ class Workspace:
     def open_state(self) -> StateStore:
         return open_store(self.config.state, base_dir=self.base_dir)
 
+    def close(self) -> None:
+        """Close the call log's state handle; a later client opens it again."""
+        store, self._call_log = self._call_log, None
+        if store is not None:
+            store.close()
+
+    def call_log(self) -> StateStore:
+        """The state store the TPNS call log is read from and written to, opened once."""
+        if self._call_log is None:
+            self._call_log = self.open_state()
+        return self._call_log
+
+    def quota_for(self, app_key: str, clock: Callable[[], float], *, access_id: str) -> QuotaLedger:
+        """A fresh ledger for the app that counts the calls already logged in its windows.
+
+        `clock` must be the client's: the embedded emulator's clock, or wall time.
+        """
+        store = self.call_log()
+
+        def log_call(path: str, at: float) -> None:
+            # Written through as each call is reserved: a run that crashes still counts it.
+            if path in LOGGED_PATHS:
+                self.call_log().record_calls(app_key, path, [at])
+
+        ledger = QuotaLedger(clock, app=access_id, on_reserve=log_call)
+        now = clock()
+        for path in sorted(LOGGED_PATHS):
+            limit = ledger.limit(path)
+            if limit is not None:
+                ledger.preload(path, store.calls_since(app_key, path, now - limit.window))
+        return ledger
+
     def client_for(self, app_key: str) -> TpnsClient:
         app = self.config.apps.get(app_key)
         if app is None:
@@ -66,13 +110,18 @@ class Workspace:
                 f"app {app_key!r} is not in {self.config_path}", hint=f"known apps: {known}"
             )
         if is_emulator_endpoint(app.endpoint):
-            return self._embedded_client(app)
+            return self._embedded_client(app_key, app)
+        secret = self._secret(app)
+        base_url = resolve_base_url(region=app.region, endpoint=app.endpoint)
+        clock: Callable[[], float] = time.time
         return TpnsClient(
             access_id=app.access_id,
-            secret=self._secret(app),
-            base_url=resolve_base_url(region=app.region, endpoint=app.endpoint),
+            secret=secret,
+            base_url=base_url,
             auth=app.auth,
+            clock=clock,
             utc_offset=self.config.tpns_utc_offset,
+            quota=self.quota_for(app_key, clock, access_id=app.access_id),
         )
 
     def clients(self, app_keys: Sequence[str] | None = None) -> dict[str, TpnsClient]:
@@ -91,7 +140,7 @@ class Workspace:
             hint=f"export {app.secret_key_env}=... ; secrets are read only from the environment",
         )
 
-    def _embedded_client(self, app: AppConfig) -> TpnsClient:
+    def _embedded_client(self, app_key: str, app: AppConfig) -> TpnsClient:
         # Imported on use: only commands that talk to an embedded emulator pay for it.
         from reconciler.emulator import AppSpec, create_app  # noqa: PLC0415
 
@@ -114,6 +163,7 @@ class Workspace:
             transport=httpx.ASGITransport(app=create_app(core)),
             clock=clock,
             utc_offset=self.config.tpns_utc_offset,
+            quota=self.quota_for(app_key, clock, access_id=app.access_id),
         )
 
     def _emulator(self, endpoint: str) -> EmulatorCore:
@@ -142,10 +192,12 @@ def global_options(ctx: click.Context) -> GlobalOptions:
 
 
 def open_workspace(ctx: click.Context, manifest_paths: Sequence[Path] = ()) -> Workspace:
-    """Find and load pushctl.yaml for this command."""
+    """Find and load pushctl.yaml for this command; what it opens is closed with the command."""
     options = global_options(ctx)
     path = find_config(options.config, list(manifest_paths))
-    return Workspace(config=load_config(path), config_path=path, env=dict(os.environ))
+    workspace = Workspace(config=load_config(path), config_path=path, env=dict(os.environ))
+    ctx.call_on_close(workspace.close)
+    return workspace
 
 
 def open_state_store(ctx: click.Context) -> StateStore:

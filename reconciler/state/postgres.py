@@ -38,6 +38,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_audit (seq BIGINT PRIMARY KEY, prev_hash TEXT NOT NULL, "
     "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
+    "CREATE TABLE IF NOT EXISTS pushctl_calls (app TEXT NOT NULL, path TEXT NOT NULL, "
+    "at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pushctl_calls_app_path_at ON pushctl_calls (app, path, at)",
 )
 
 # True when the row's session still holds its advisory lock in this database. A bigint key

@@ -1,4 +1,4 @@
-"""The part of the state store both SQL backends share: meta, bindings, intents, audit.
+"""The part of the state store both SQL backends share: meta, bindings, intents, call log, audit.
 
 Statements are written once with `?` placeholders; each backend runs them in its own
 transactions and adds its own locks. Records are kept as JSON documents so that new record
@@ -32,6 +32,8 @@ SCHEMA_VERSION = "1"
 
 Row = tuple[Any, ...]
 AUDIT_SELECT = "SELECT seq, prev_hash, hash, body FROM pushctl_audit"
+#: Seconds a logged TPNS call is kept: far beyond any rate-limit window (one hour).
+CALL_LOG_RETENTION = 86400.0
 
 
 class SqlStateStore(ABC):
@@ -196,6 +198,30 @@ class SqlStateStore(ABC):
             (Intent.model_validate_json(doc) for (doc,) in rows),
             key=lambda i: (i.created_at, i.intent_id),
         )
+
+    # -- call log -------------------------------------------------------------------------
+
+    def record_calls(self, app: str, path: str, times: Sequence[float]) -> None:
+        if not times:
+            return
+        with self._transaction(write=True):
+            for at in times:
+                self._run(
+                    "INSERT INTO pushctl_calls (app, path, at) VALUES (?, ?, ?)",
+                    (app, path, float(at)),
+                )
+            self._run(
+                "DELETE FROM pushctl_calls WHERE app = ? AND path = ? AND at < ?",
+                (app, path, max(times) - CALL_LOG_RETENTION),
+            )
+
+    def calls_since(self, app: str, path: str, since: float) -> list[float]:
+        with self._transaction(write=False):
+            rows = self._run(
+                "SELECT at FROM pushctl_calls WHERE app = ? AND path = ? AND at >= ? ORDER BY at",
+                (app, path, float(since)),
+            )
+        return [float(at) for (at,) in rows]
 
     # -- audit ----------------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_audit (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, "
     "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
+    "CREATE TABLE IF NOT EXISTS pushctl_calls (app TEXT NOT NULL, path TEXT NOT NULL, "
+    "at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pushctl_calls_app_path_at ON pushctl_calls (app, path, at)",
 )
 
 

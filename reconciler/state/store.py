@@ -26,7 +26,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class StateStore(Protocol):
-    """What pushctl remembers between runs: bindings, intents, locks and the audit log."""
+    """What pushctl remembers between runs: bindings, intents, locks, TPNS calls, audit log."""
 
     #: Where the state lives, for messages (never carries a password).
     location: str
@@ -58,6 +58,18 @@ class StateStore(Protocol):
     def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None: ...
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...
+
+    def record_calls(self, app: str, path: str, times: Sequence[float]) -> None:
+        """Log TPNS calls made on `path` for `app` at these unix times (rate-limit history).
+
+        Durable when this returns. Entries more than a day older than the newest time written
+        are pruned for that app and path.
+        """
+        ...
+
+    def calls_since(self, app: str, path: str, since: float) -> list[float]:
+        """Times of the logged calls on `path` for `app` at or after `since`, oldest first."""
+        ...
 
     def acquire(
         self,

@@ -8,7 +8,7 @@ faster than that, and so refresh can ask how many calls are left before it spend
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -53,11 +53,31 @@ class QuotaLedger:
         *,
         limits: Mapping[str, RateLimit] | None = None,
         app: str = "",
+        on_reserve: Callable[[str, float], None] | None = None,
     ) -> None:
         self._clock = clock
         self._limits = dict(default_limits() if limits is None else limits)
         self._sent: dict[str, deque[float]] = {path: deque() for path in self._limits}
         self.app = app
+        #: Told of every call reserved on a limited path (path, send time), after the ledger
+        #: counted it: how a caller keeps a durable log that later ledgers `preload`.
+        self.on_reserve = on_reserve
+
+    def preload(self, path: str, times: Iterable[float]) -> None:
+        """Count calls on `path` sent earlier (e.g. by other runs) at the given unix times.
+
+        Times outside the current window are dropped when the window is next read; a path
+        without a limit ignores them. A time after now counts as now, so a clock that ran
+        ahead (another machine's, an emulator's since reset) holds the quota for one window at
+        most. `on_reserve` is not called: these calls are history.
+        """
+        sent = self._sent.get(path)
+        if sent is None:
+            return
+        now = self._clock()
+        merged = sorted([*sent, *(min(at, now) for at in times)])
+        sent.clear()
+        sent.extend(merged)
 
     def limit(self, path: str) -> RateLimit | None:
         return self._limits.get(path)
@@ -88,7 +108,10 @@ class QuotaLedger:
         if self.remaining(path) == 0:
             raise self.exceeded(path)
         if path in self._sent:
-            self._sent[path].append(self._clock())
+            at = self._clock()
+            self._sent[path].append(at)
+            if self.on_reserve is not None:
+                self.on_reserve(path, at)
 
     def settle(self, path: str) -> None:
         """Move the latest reservation on `path` to now, when the call's answer arrived."""

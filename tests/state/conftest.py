@@ -32,6 +32,7 @@ PUSHCTL_TABLES = (
     "pushctl_intents",
     "pushctl_locks",
     "pushctl_audit",
+    "pushctl_calls",
 )
 
 
