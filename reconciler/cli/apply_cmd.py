@@ -86,6 +86,9 @@ def new_run(workspace: Workspace, lock_timeout: float, *, echo_outcome: bool) ->
         now=workspace.now,
         utc_offset=workspace.config.tpns_utc_offset,
         secrets=secrets,
+        read_back_grace={
+            key: float(app.read_back_grace_seconds) for key, app in workspace.config.apps.items()
+        },
         on_outcome=OutcomePrinter() if echo_outcome else None,
     )
 

@@ -84,6 +84,8 @@ class ApplyOptions:
     fingerprint: Callable[[LiveTask], str] | None = None
     utc_offset: str = "+08:00"
     on_outcome: Callable[[ChangeOutcome], None] | None = None
+    #: Per app, readBackGraceSeconds: how long a lost create may take to show up live.
+    read_back_grace: Mapping[str, float] = field(default_factory=dict)
 
 
 def body_digest(body: Mapping[str, Any]) -> str:
@@ -200,6 +202,7 @@ class Executor:
             self.audit,
             now=self.options.now,
             utc_offset=self.options.utc_offset,
+            grace=self.options.read_back_grace,
         )
         # Intents of every app at hand, even with nothing planned for it: a plan made while
         # an intent was open counted on its task, and the next plan must see it bound.
@@ -244,6 +247,10 @@ class Executor:
             blocked = [d for d in change.depends_on if d in self._failed]
             if blocked:
                 self._finish(change, ok=False, detail=f"skipped: {', '.join(blocked)} failed")
+                return
+            pending = resolver.unresolved.get(change.new_address or change.address)
+            if pending is not None:
+                self._finish(change, ok=False, detail=f"skipped: {pending}")
                 return
             async with limit:
                 await self._execute(change, resolver)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reconciler.domain.plan import MUTATING_ACTIONS, Plan
@@ -32,6 +32,7 @@ class ApplyRun:
     now: Callable[[], datetime]
     utc_offset: str = "+08:00"
     secrets: Sequence[str] = ()
+    read_back_grace: Mapping[str, float] = field(default_factory=dict)
     on_outcome: Callable[[ChangeOutcome], None] | None = None
 
 
@@ -88,6 +89,7 @@ async def run_apply(
         fingerprint=live_fingerprint,
         utc_offset=run.utc_offset,
         on_outcome=run.on_outcome,
+        read_back_grace=run.read_back_grace,
     )
     # The apps of open intents too: resolving one writes their bindings.
     apps = sorted(set(plan_apps(plan)) | {i.app for i in store.open_intents() if i.app in clients})

@@ -192,8 +192,14 @@ class IntentResolver:
         *,
         now: Callable[[], datetime],
         utc_offset: str = "+08:00",
+        grace: Mapping[str, float] | None = None,
     ) -> None:
         self.lookup = IntentLookup(clients, now=now, utc_offset=utc_offset)
+        #: Per app, seconds a lost create may take to show up in get_push_record.
+        self.grace = dict(grace or {})
+        self.now = now
+        #: Address -> why its interrupted create could not be settled this run.
+        self.unresolved: dict[str, str] = {}
         #: Apps whose state this resolver changed (an intent bound or closed).
         self.resolved_apps: set[str] = set()
         self.utc_offset = utc_offset
@@ -208,7 +214,16 @@ class IntentResolver:
             for intent in self.store.open_intents(app):
                 if app not in self.clients:
                     continue
-                push_id = await self.resolve(intent)
+                try:
+                    push_id = await self.resolve(intent)
+                except PushctlError as exc:
+                    # Only this address waits; the rest of the plan goes ahead.
+                    self.unresolved[intent.address] = str(exc)
+                    lines.append(
+                        f"{intent.address}: interrupted create of run {intent.run_id}: "
+                        f"still unknown ({exc.message})"
+                    )
+                    continue
                 found = f"found push {push_id}" if push_id else "no task was created"
                 lines.append(
                     f"{intent.address}: interrupted create of run {intent.run_id}: {found}"
@@ -228,6 +243,14 @@ class IntentResolver:
             if record:
                 self.audit.resolved(intent, push_id=task.push_id)
             return task.push_id
+        settled_at = intent.created_at + timedelta(seconds=self.grace.get(intent.app, 0.0))
+        if self.now() < settled_at:
+            raise PushctlError(
+                f"the create for {intent.address} (run {intent.run_id}) may still show up at "
+                "TPNS: it is not among the live tasks yet",
+                hint=f"nothing was sent again; run apply after {settled_at.isoformat()} "
+                "(readBackGraceSeconds in pushctl.yaml) to conclude",
+            )
         self.store.close_intent(intent.intent_id, push_id=None, outcome="not created")
         if record:
             self.audit.resolved(intent, push_id=None)

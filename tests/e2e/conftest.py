@@ -159,11 +159,13 @@ apps:
     endpoint: {base_url}
     secretKeyEnv: SHOP_ANDROID_SECRET_KEY
     capabilities: {{recall: {str(recall).lower()}}}
+    readBackGraceSeconds: 0     # the emulator lists a task as soon as it answers
   shop-ios:
     accessId: "{IOS_ID}"
     platform: ios
     endpoint: {base_url}
     secretKeyEnv: SHOP_IOS_SECRET_KEY
+    readBackGraceSeconds: 0
 state: sqlite:.pushctl/state.db
 """
 

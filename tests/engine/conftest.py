@@ -257,7 +257,12 @@ class Harness:
         )
 
     async def apply(
-        self, plan: Plan, *, reread: bool = True, concurrency: int | None = None
+        self,
+        plan: Plan,
+        *,
+        reread: bool = True,
+        concurrency: int | None = None,
+        read_back_grace: Mapping[str, float] | None = None,
     ) -> ApplyReport:
         run_id = f"run-{next(self.runs)}"
 
@@ -270,6 +275,7 @@ class Harness:
             reread=read_touched if reread else None,
             fingerprint=live_fingerprint if reread else None,
             concurrency=self.concurrency if concurrency is None else concurrency,
+            read_back_grace=read_back_grace or {},
         )
         return await apply_plan(
             plan,

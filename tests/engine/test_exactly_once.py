@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.domain.plan import Action
 from reconciler.engine.apply import body_digest
-from reconciler.errors import PushctlError, StateError
+from reconciler.errors import StateError
 from reconciler.records import Intent
 
 from .conftest import ACCESS_IDS, ANDROID, PUSH_PATH, RECORD_PATH, Harness, push_task
@@ -308,7 +308,32 @@ async def test_two_identical_candidates_are_not_guessed_between(harness: Harness
     harness.advance(1)
     await harness.clients[ANDROID].push_app(body)
     plan = await harness.plan()
-    with pytest.raises(PushctlError, match="cannot tell which of pushes"):
-        await harness.apply(plan)
+    report = await harness.apply(plan)
+    assert "cannot tell which of pushes" in report.resolved_intents[0]
+    assert all("cannot tell which of pushes" in o.detail for o in report.failed)
     assert len(harness.store.open_intents()) == 1
     assert len(harness.ledger(PUSH_PATH)) == 2  # only the two made outside this apply
+
+
+async def test_a_lost_create_is_not_judged_absent_before_the_grace_period(
+    harness: Harness,
+) -> None:
+    harness.write("flash", push_task("flash"))
+    plan = await harness.plan()
+    harness.core.set_faults([{"path": PUSH_PATH, "kind": "http_5xx", "when": "before", "count": 1}])
+    report = await harness.apply(plan, read_back_grace={ANDROID: 120.0})
+    [failed] = report.failed
+    assert "may still show up" in failed.detail
+    assert len(harness.store.open_intents()) == 1
+    # Still within the grace period: nothing is concluded, nothing is sent.
+    harness.advance(60)
+    report = await harness.apply(await harness.plan(), read_back_grace={ANDROID: 120.0})
+    assert report.failed
+    assert len(harness.ledger(PUSH_PATH)) == 1  # only the first, refused, attempt
+    # After it: the create is known not to have happened, and is sent once.
+    harness.advance(61)
+    report = await harness.apply(await harness.plan(), read_back_grace={ANDROID: 120.0})
+    assert not report.failed
+    assert "no task was created" in report.resolved_intents[0]
+    assert len(harness.store.open_intents()) == 0
+    assert [e["ret_code"] for e in harness.ledger(PUSH_PATH)] == [None, 0]

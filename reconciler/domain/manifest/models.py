@@ -101,6 +101,9 @@ class AppConfig(_Strict):
     auth: Literal["signature", "basic"] = "signature"
     secret_key_env: str = Field(alias="secretKeyEnv", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     capabilities: AppCapabilities = Field(default_factory=AppCapabilities)
+    #: After a create whose answer was lost, how long to keep looking for the task before
+    #: concluding it was not created (TPNS does not document how soon a task shows up).
+    read_back_grace_seconds: int = Field(default=120, alias="readBackGraceSeconds", ge=0, le=3600)
 
     @field_validator("endpoint")
     @classmethod
