@@ -147,9 +147,8 @@ def check_cancel(task: TaskRow, *, now: datetime, settings: EmulatorSettings) ->
     status = task.status(now, settings)
     in_future = task.send_at is not None and task.send_at > now.timestamp()
     if status not in ("PUSH_INIT", "PUSH_WAIT") or not in_future:
-        raise _refuse(
-            settings, "cancel_state", f"task {task.push_id} is {status}; it was already dispatched"
-        )
+        why = "only a scheduled task not yet dispatched can be cancelled"
+        raise _refuse(settings, "cancel_state", f"task {task.push_id} is {status}; {why}")
     return "PUSH_CANCELED"
 
 
