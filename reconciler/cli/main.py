@@ -7,6 +7,7 @@ Exit codes (DESIGN.md section 7): 0 success, 1 error, 2 changes present (--detai
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -73,6 +74,18 @@ def cli(ctx: click.Context, config: Path | None, no_color: bool, verbose: int) -
     """
     color = not no_color and "NO_COLOR" not in os.environ
     ctx.obj = GlobalOptions(config=config, color=color, verbose=verbose)
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: int) -> None:
+    """Warnings (retries, backoff) always; -v adds progress, -vv every TPNS exchange."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
 
 
 @click.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ from reconciler.errors import (
     TransportError,
 )
 from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding
+
+log = logging.getLogger(__name__)
 
 PUSH_PATH = "/v3/push/app"
 STOP_PATH = "/v3/push/stop_push_msg"
@@ -339,6 +342,7 @@ class Executor:
         }[path]
         request = {"pushId": push_id}
         self.audit.intent(change, path=path, request=request)
+        log.info("%s: POST %s for push %s", change.address, path, push_id)
         try:
             await call(push_id)
         except (ApiError, TransportError) as exc:
@@ -391,6 +395,7 @@ class Executor:
         )
         self.store.open_intent(intent)
         self.audit.intent(change, path=PUSH_PATH, request=body)
+        log.info("%s: intent %s recorded; POST %s", address, intent.intent_id, PUSH_PATH)
         try:
             result = await self.clients[change.app].push_app(body)
         except OutcomeUnknown as exc:

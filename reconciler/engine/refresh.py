@@ -8,6 +8,7 @@ before the first call; and reports the calls made beside the lower bound.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,8 @@ from reconciler.records import (
     StateSnapshot,
     TaskBinding,
 )
+
+log = logging.getLogger(__name__)
 
 RECORD_PATH = "/v3/statistics/get_push_record"
 PAGE_SIZE = 200
@@ -176,7 +179,14 @@ async def refresh_live_tasks(
     check_quota(plans, quotas)
     for app, targets in sorted(reads.items()):
         result.lower_bound += lower_bound(targets)
-        strategy, _ = plans[app]
+        strategy, needed = plans[app]
+        log.info(
+            "refresh %s: %d task(s) by %s reads, %d call(s) expected",
+            app,
+            len(targets),
+            strategy,
+            needed,
+        )
         reader = readers[app]
         before = Counter(reader.calls_made)
         if strategy == "range":

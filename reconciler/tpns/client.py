@@ -292,7 +292,7 @@ class TpnsClient:
                 maybe_delivered=True,
             ) from exc
         self.calls_made[path] += 1
-        log.debug("TPNS %s answered HTTP %d", path, response.status_code)
+        log.debug("TPNS %s %s answered HTTP %d", self.access_id, path, response.status_code)
         if response.status_code != 200:
             raise HttpStatusError(
                 f"TPNS {path} at {self.base_url} answered HTTP {response.status_code}",
