@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,8 +25,9 @@ from reconciler.cli.plan_cmd import (
     plan_for,
     read_plan_file,
 )
+from reconciler.cli.progress import ApplyProgress, wants_bar
 from reconciler.domain.manifest.models import DeclaredTask
-from reconciler.domain.plan import Plan
+from reconciler.domain.plan import Action, Plan
 from reconciler.engine.apply import ApplyReport, ChangeOutcome
 from reconciler.engine.apply_session import ApplyRun, run_apply
 from reconciler.errors import ApplyFailed, PushctlError, UsageError
@@ -55,7 +56,12 @@ def local_commit() -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-def new_run(workspace: Workspace, lock_timeout: float, *, echo_outcome: bool) -> ApplyRun:
+def new_run(
+    workspace: Workspace,
+    lock_timeout: float,
+    *,
+    on_outcome: Callable[[ChangeOutcome], None] | None = None,
+) -> ApplyRun:
     run_id = uuid.uuid4().hex[:12]
     commit = local_commit()
     provenance = provenance_from_env(
@@ -89,22 +95,8 @@ def new_run(workspace: Workspace, lock_timeout: float, *, echo_outcome: bool) ->
         read_back_grace={
             key: float(app.read_back_grace_seconds) for key, app in workspace.config.apps.items()
         },
-        on_outcome=OutcomePrinter() if echo_outcome else None,
+        on_outcome=on_outcome,
     )
-
-
-class OutcomePrinter:
-    """Prints each outcome as it lands, under one header written with the first."""
-
-    def __init__(self) -> None:
-        self.started = False
-
-    def __call__(self, outcome: ChangeOutcome) -> None:
-        if not self.started:
-            click.echo("Applying:")
-            self.started = True
-        mark = "ok" if outcome.ok else "FAILED"
-        click.echo(f"  {outcome.address}: {outcome.action.value} {mark}: {outcome.detail}")
 
 
 async def apply_and_close(
@@ -218,8 +210,11 @@ def apply(
         if planfile is not None:
             click.echo("No changes. Live push tasks match the manifests.")
         return
-    run = new_run(workspace, timeout, echo_outcome=True)
-    report(asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents)))
+    total = sum(1 for c in plan.changes if c.action is not Action.NO_OP)
+    with ApplyProgress(total, bar=wants_bar(sys.stdout, os.environ), color=color) as progress:
+        run = new_run(workspace, timeout, on_outcome=progress)
+        result = asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents))
+    report(result)
     if tasks:
         check_converged(workspace, tasks, diagnostics_ok=True)
 
