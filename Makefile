@@ -38,8 +38,8 @@ unit: $(DEV_STAMP)
 test: lint typecheck layers unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/plan_scale.py
-	$(BIN)/python benchmarks/apply_scale.py
+	$(BIN)/python -m benchmarks.plan_scale
+	$(BIN)/python -m benchmarks.apply_scale
 
 clean:
 	rm -rf $(VENV) .pushctl .mypy_cache .ruff_cache .pytest_cache
