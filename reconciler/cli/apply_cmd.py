@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
 import re
-import socket
-import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,22 +14,20 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
-from reconciler.cli.options import manifest_option, manifest_paths
+from reconciler.cli.options import manifest_option
 from reconciler.cli.plan_cmd import (
     emit_plan,
-    has_errors,
-    load_and_validate,
+    load_valid_manifests,
     plan_for,
     read_plan_file,
 )
 from reconciler.cli.progress import ApplyProgress, wants_bar
+from reconciler.cli.provenance import local_provenance
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.plan import Action, Plan
 from reconciler.engine.apply import ApplyReport, ChangeOutcome
 from reconciler.engine.apply_session import ApplyRun, run_apply
 from reconciler.errors import ApplyFailed, PushctlError, UsageError
-from reconciler.render.diagnostics import render_diagnostics_text
-from reconciler.state.audit import provenance_from_env
 from reconciler.state.store import LockHolder
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -46,16 +41,6 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
-def local_commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
 def new_run(
     workspace: Workspace,
     lock_timeout: float,
@@ -63,13 +48,8 @@ def new_run(
     on_outcome: Callable[[ChangeOutcome], None] | None = None,
 ) -> ApplyRun:
     run_id = uuid.uuid4().hex[:12]
-    commit = local_commit()
-    provenance = provenance_from_env(
-        workspace.env,
-        local_user=getpass.getuser(),
-        local_host=socket.gethostname(),
-        local_commit=commit,
-    )
+    provenance = local_provenance(workspace.env)
+    commit = provenance.why.commit
     holder = LockHolder(
         lock_id=run_id,
         user=provenance.who.ci_actor or provenance.who.user,
@@ -144,9 +124,7 @@ def report(result: ApplyReport) -> None:
     click.echo(f"\nApply complete: {changed} change(s) made.")
 
 
-def check_converged(workspace: Workspace, tasks: list[DeclaredTask], diagnostics_ok: bool) -> None:
-    if not diagnostics_ok:
-        return
+def check_converged(workspace: Workspace, tasks: list[DeclaredTask]) -> None:
     after = asyncio.run(plan_for(workspace, tasks, [], targets=frozenset(), refresh="auto"))
     if after.is_empty:
         click.echo("Converged: a fresh plan is empty.")
@@ -191,12 +169,7 @@ def apply(
                 hint=f"`pushctl show {planfile}` lists them; fix the manifests and plan again",
             )
     else:
-        paths = manifest_paths(files)
-        workspace = open_workspace(ctx, paths)
-        tasks, diagnostics = load_and_validate(workspace, paths)
-        if has_errors(diagnostics):
-            click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks)), err=True)
-            raise PushctlError("manifests are invalid; nothing was read or applied")
+        workspace, tasks, diagnostics = load_valid_manifests(ctx, files, verb="applied")
         plan = asyncio.run(
             plan_for(workspace, tasks, diagnostics, targets=frozenset(), refresh="auto")
         )
@@ -216,7 +189,7 @@ def apply(
         result = asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents))
     report(result)
     if tasks:
-        check_converged(workspace, tasks, diagnostics_ok=True)
+        check_converged(workspace, tasks)
 
 
 def open_intent_apps(workspace: Workspace) -> list[str]:

@@ -36,6 +36,19 @@ def load_and_validate(
     return tasks, validate_tasks(tasks, workspace.config)
 
 
+def load_valid_manifests(
+    ctx: click.Context, files: tuple[str, ...], *, verb: str
+) -> tuple[Workspace, list[DeclaredTask], list[Diagnostic]]:
+    """Config, manifests and their warnings; invalid input stops here, before any TPNS call."""
+    paths = manifest_paths(files)
+    workspace = open_workspace(ctx, paths)
+    tasks, diagnostics = load_and_validate(workspace, paths)
+    if has_errors(diagnostics):
+        click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks)), err=True)
+        raise PushctlError(f"manifests are invalid; nothing was read or {verb}")
+    return workspace, tasks, diagnostics
+
+
 def problem_diagnostic(problem: SourceProblem) -> Diagnostic:
     return Diagnostic(
         severity="error",
@@ -155,12 +168,7 @@ def plan(
     fmt: str,
 ) -> None:
     """Read live tasks, diff them against the manifests, print the TPNS calls that close the gap."""
-    paths = manifest_paths(files)
-    workspace = open_workspace(ctx, paths)
-    tasks, diagnostics = load_and_validate(workspace, paths)
-    if has_errors(diagnostics):
-        click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks)), err=True)
-        raise PushctlError("manifests are invalid; nothing was read or planned")
+    workspace, tasks, diagnostics = load_valid_manifests(ctx, files, verb="planned")
     for target in targets:
         if target not in {t.address for t in tasks}:
             raise UsageError(f"--target {target}: no such task in the manifests (use app/name)")

@@ -6,11 +6,8 @@ The store comes from pushctl.yaml's `state:` key; the hidden `--state URL` optio
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import socket
-import subprocess
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import open_state_store
+from reconciler.cli.provenance import local_provenance
 from reconciler.errors import AuditError, StateError
 from reconciler.records import TaskBinding
 from reconciler.state import (
@@ -29,7 +27,6 @@ from reconciler.state import (
     StoredAuditRecord,
     What,
     open_store,
-    provenance_from_env,
 )
 
 STATE_URL_KEY = "pushctl.state_url"
@@ -51,26 +48,7 @@ def open_state(ctx: click.Context) -> StateStore:
 
 
 def provenance() -> Provenance:
-    try:
-        user: str | None = getpass.getuser()
-    except (OSError, KeyError):
-        user = None
-    return provenance_from_env(
-        os.environ, local_user=user, local_host=socket.gethostname(), local_commit=git_head()
-    )
-
-
-def git_head() -> str | None:
-    """The commit checked out in the current folder, or None outside a git work tree."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.strip() or None
+    return local_provenance(os.environ)
 
 
 def record_state_change(store: StateStore, what: What, *, origin: Provenance, run_id: str) -> None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.domain.manifest.models import AppConfig, Platform
-from reconciler.records import LiveStatus, LiveTask
+from reconciler.domain.manifest.models import AppConfig, DesiredState, Platform
+from reconciler.records import SETTLED_STATUSES, LiveStatus, LiveTask
 
 #: Audience types that accept `send_time`, `loop_param` and cancel_timing_task.
 SCHEDULABLE_AUDIENCES = frozenset({"all", "tag", "package_account_push"})
@@ -32,6 +32,18 @@ REPORTED_PUSH_TYPE = {
     "account_list": "account_list",
     "package_account_push": "package_account_push",
     "package_token_push": "package_token_push",
+}
+
+
+_NEVER_DELIVERED = frozenset({LiveStatus.CANCELED, LiveStatus.FAILED, LiveStatus.DELETED})
+#: Settled statuses that already satisfy each desired state: the planner answers them with no
+#: change and no error, so refresh need not read such tasks again.
+SETTLED_SATISFYING: dict[DesiredState, frozenset[LiveStatus]] = {
+    DesiredState.ACTIVE: frozenset(),
+    DesiredState.STOPPED: SETTLED_STATUSES,
+    DesiredState.RECALLED: _NEVER_DELIVERED | {LiveStatus.REVOKED},
+    DesiredState.CANCELLED: _NEVER_DELIVERED,
+    DesiredState.OVERRIDDEN: _NEVER_DELIVERED | {LiveStatus.COLLAPSED, LiveStatus.REVOKED},
 }
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.domain import capabilities as caps
 from reconciler.domain.body import audience_of, parse_utc_offset, send_time_of
 from reconciler.domain.diff import diff
 from reconciler.domain.manifest.models import AppConfig, DeclaredTask, PushctlConfig
+from reconciler.domain.manifest.validate import diagnostic_at
 from reconciler.domain.plan import Action, ApiCall, ApiUsage, Change, Diagnostic
 from reconciler.records import LiveStatus, LiveTask, StateSnapshot, TaskBinding
 
@@ -71,17 +72,8 @@ class Findings:
     def problem(
         self, declared: DeclaredTask, code: str, message: str, *, error: bool = True
     ) -> None:
-        self.diagnostics.append(
-            Diagnostic(
-                severity="error" if error else "warning",
-                code=code,
-                address=declared.address,
-                file=declared.file,
-                line=declared.line,
-                column=declared.column,
-                message=message,
-            )
-        )
+        severity: Literal["error", "warning"] = "error" if error else "warning"
+        self.diagnostics.append(diagnostic_at(declared, code, message, severity=severity))
 
     def refused(self, declared: DeclaredTask, refusals: Sequence[caps.Refusal | None]) -> bool:
         """Record the first refusal as an error; True when there was one."""

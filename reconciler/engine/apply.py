@@ -38,7 +38,6 @@ PUSH_PATH = "/v3/push/app"
 STOP_PATH = "/v3/push/stop_push_msg"
 REVOKE_PATH = "/v3/push/revoke_push_msg"
 CANCEL_PATH = "/v3/push/cancel_timing_task"
-INVALID_STATE = 1008007
 
 #: The status a task reaches after each single-call action.
 TARGET_STATUS: dict[str, LiveStatus] = {

@@ -18,10 +18,9 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from reconciler.engine.refresh import HORIZON, SCHEDULE_AHEAD, RecordReader
-from reconciler.errors import ApiError, PushctlError
+from reconciler.errors import PushctlError
 from reconciler.records import LiveStatus, LiveTask
-
-NOT_FOUND = 1008015
+from reconciler.tpns.errors import PushIdNotFound
 
 #: Desired state that a live status already satisfies.
 STATE_OF_STATUS: dict[LiveStatus, str] = {
@@ -69,9 +68,7 @@ async def read_tasks(
         for push_id in push_ids:
             try:
                 found.append(await reader.get_push_record(push_id))
-            except ApiError as exc:
-                if exc.code != NOT_FOUND:
-                    raise
+            except PushIdNotFound as exc:
                 raise PushctlError(
                     f"push {push_id} was not found at TPNS (error {exc.code})",
                     hint="TPNS keeps records for about a month; check the id and the app",

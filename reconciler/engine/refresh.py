@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
 
-from reconciler.domain.manifest.models import DeclaredTask, DesiredState
+from reconciler.domain.capabilities import SETTLED_SATISFYING
+from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.plan import ApiUsage
-from reconciler.errors import ApiError, QuotaExceeded
+from reconciler.errors import QuotaExceeded
 from reconciler.records import (
-    SETTLED_STATUSES,
-    LiveStatus,
     LiveTask,
     StateSnapshot,
     TaskBinding,
 )
+from reconciler.tpns.errors import PushIdNotFound
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +35,8 @@ PAGE_SIZE = 200
 HORIZON = timedelta(days=30)
 #: Scheduled tasks can be dated up to 90 days ahead.
 SCHEDULE_AHEAD = timedelta(days=90)
-NOT_FOUND = 1008015
 
 RefreshMode = Literal["auto", "all"]
-
-#: Settled statuses that already satisfy each desired state: such tasks are not re-read.
-#: Each matches the statuses the planner answers with no change and no error for that state.
-_NEVER_DELIVERED = frozenset({LiveStatus.CANCELED, LiveStatus.FAILED, LiveStatus.DELETED})
-SATISFIED_BY: dict[DesiredState, frozenset[LiveStatus]] = {
-    DesiredState.ACTIVE: frozenset(),
-    DesiredState.STOPPED: SETTLED_STATUSES,
-    DesiredState.RECALLED: _NEVER_DELIVERED | {LiveStatus.REVOKED},
-    DesiredState.CANCELLED: _NEVER_DELIVERED,
-    DesiredState.OVERRIDDEN: _NEVER_DELIVERED | {LiveStatus.COLLAPSED, LiveStatus.REVOKED},
-}
 
 
 class RecordReader(Protocol):
@@ -122,7 +110,7 @@ def select_reads(
             continue
         binding = state.bindings.get(task.address)
         if mode == "auto" and binding is not None and binding.push_id == push_id:
-            satisfied = SATISFIED_BY[task.task.spec.state]
+            satisfied = SETTLED_SATISFYING[task.task.spec.state]
             recorded = from_state(binding)
             if recorded is not None and recorded.settled and recorded.status in satisfied:
                 known[task.address] = recorded
@@ -230,10 +218,8 @@ async def read_singly(
     for target in targets:
         try:
             task = await reader.get_push_record(target.push_id)
-        except ApiError as exc:
-            if exc.code == NOT_FOUND:
-                continue
-            raise
+        except PushIdNotFound:
+            continue  # older than the record horizon, or never existed: the planner says which
         result.live[target.address] = task
 
 

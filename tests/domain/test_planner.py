@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from reconciler.domain.body import content_digest, tpns_body
-from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig, PushTask
+from reconciler.domain.capabilities import SETTLED_SATISFYING
+from reconciler.domain.manifest.models import DeclaredTask, DesiredState, PushctlConfig, PushTask
 from reconciler.domain.plan import Action, ApiUsage, Change, Plan, order_changes, select_targets
 from reconciler.domain.planner import PlanOptions, live_fingerprint, plan
 from reconciler.records import Intent, LiveStatus, LiveTask, StateSnapshot, TaskBinding
@@ -653,3 +654,28 @@ def test_plan_without_changes_writes_no_state_serials() -> None:
     assert result.changes == ()
     assert result.state_serials == {}
     assert "state_serials" not in result.to_json()
+
+
+@pytest.mark.parametrize(
+    ("desired", "status"),
+    [(d, s) for d, statuses in SETTLED_SATISFYING.items() for s in sorted(statuses)],
+    ids=lambda v: str(v.value),
+)
+def test_what_refresh_skips_is_what_the_planner_leaves_alone(
+    desired: DesiredState, status: LiveStatus
+) -> None:
+    """Refresh does not re-read these tasks; planning them must change and refuse nothing."""
+    spec: dict[str, Any] = {"state": desired.value, "push": push("Sale")}
+    if desired is DesiredState.OVERRIDDEN:
+        spec["overriddenBy"] = "new"
+    declared = [task("old", spec)]
+    bindings = [bound(declared[0], "100")]
+    if desired is DesiredState.OVERRIDDEN:
+        declared.append(task("new", {"state": "active", "push": push("Sale+")}))
+        bindings.append(bound(declared[1], "200"))
+    live_tasks = {"droid/old": live("100", status, hours=-30)}
+    if desired is DesiredState.OVERRIDDEN:
+        live_tasks["droid/new"] = live("200", LiveStatus.FINISHED, hours=-1, title="Sale+")
+    result = run(declared, live_tasks, state(*bindings), recall=True)
+    assert [c.action for c in result.changes] == []
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == []

@@ -183,7 +183,7 @@ def test_audit_log_and_tamper_detection(project: Project) -> None:
     db.close()
     tampered = project.run("audit", "verify")
     assert tampered.returncode == 1
-    assert "1" in tampered.stderr
+    assert "is broken at record 1: changed" in tampered.stderr
 
 
 def test_the_secret_never_leaves_the_environment(project: Project) -> None:

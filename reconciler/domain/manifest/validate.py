@@ -75,12 +75,13 @@ def validate_tasks(tasks: Sequence[DeclaredTask], config: PushctlConfig) -> list
 
 
 def _error(declared: DeclaredTask, code: str, message: str) -> Diagnostic:
-    return _diagnostic(declared, code, message, severity="error")
+    return diagnostic_at(declared, code, message, severity="error")
 
 
-def _diagnostic(
+def diagnostic_at(
     declared: DeclaredTask, code: str, message: str, *, severity: Literal["error", "warning"]
 ) -> Diagnostic:
+    """A diagnostic located at the task's document; the validator and the planner share it."""
     return Diagnostic(
         severity=severity,
         code=code,
@@ -212,7 +213,7 @@ def _unused_force_collapse(by_address: dict[str, DeclaredTask]) -> Iterator[Diag
     }
     for address, declared in by_address.items():
         if declared.task.spec.force_collapse and address not in overriding:
-            yield _diagnostic(
+            yield diagnostic_at(
                 declared,
                 "override.force-collapse-unused",
                 "forceCollapse only matters on a task named by another task's overriddenBy; "
