@@ -109,4 +109,6 @@ class StateSnapshot(Frozen):
     #: Per app, the applies that changed that app (an app never changed is absent: 0).
     app_serials: dict[str, int] = Field(default_factory=dict)
     bindings: dict[str, TaskBinding] = Field(default_factory=dict)
+    #: Bindings forgotten (`forget`, `state rm`), kept so a restored manifest adopts its push again.
+    tombstones: dict[str, TaskBinding] = Field(default_factory=dict)
     open_intents: tuple[Intent, ...] = ()

@@ -16,6 +16,7 @@ from reconciler.domain import capabilities as caps
 from reconciler.domain.body import audience_of, canonical_json, content_digest, send_time_of
 from reconciler.domain.body import tpns_body as build_body
 from reconciler.domain.diff import diff
+from reconciler.domain.duplicate_guard import GuardVerdict, guard
 from reconciler.domain.manifest.models import DeclaredTask, DesiredState
 from reconciler.domain.overrides import (
     absorbed_overriders,
@@ -65,17 +66,87 @@ def plan(
     options: PlanOptions,
 ) -> Plan:
     """The changes that bring `live` to `desired`, with diagnostics for what cannot be done."""
-    world = _world(desired, live, state, now, options)
+    verdict = GuardVerdict()
+    if options.guard is not None:
+        verdict = guard(
+            desired, state, live, options.guard, utc_offset=options.config.tpns_utc_offset
+        )
+    world = _world(desired, *_with_recognised(live, state, verdict), now, options)
     findings = Findings()
+    _record_guard(world, verdict, findings)
     cycles = override_cycles(world, findings)
     absorbed = absorbed_overriders(world, cycles)
     for address in sorted(world.desired):
-        if address not in cycles and address not in absorbed:
+        if address not in cycles and address not in absorbed and address not in verdict.refused:
             _plan_task(world, world.desired[address], absorbed, findings)
     _plan_forgets(world, findings)
+    _warn_no_history(world, state, findings)
     _warn_open_intents(world, findings)
     changes = order_changes(_link_dependencies(findings.changes))
     return _assemble(world, findings, select_targets(changes, options.targets))
+
+
+def _with_recognised(
+    live: Mapping[str, LiveTask], state: StateSnapshot, verdict: GuardVerdict
+) -> tuple[Mapping[str, LiveTask], StateSnapshot]:
+    """Live and state as they are once the guard's recognised tasks are bound again."""
+    if not verdict.recognised:
+        return live, state
+    found = {a: r.live for a, r in verdict.recognised.items() if r.live is not None}
+    bindings = {**state.bindings, **{a: r.binding for a, r in verdict.recognised.items()}}
+    return {**live, **found}, state.model_copy(update={"bindings": bindings})
+
+
+def _record_guard(world: PlanningWorld, verdict: GuardVerdict, findings: Findings) -> None:
+    """Adopt what the guard recognised; refuse what it could not tell apart or could not check."""
+    for address, (code, message) in sorted(verdict.refused.items()):
+        findings.problem(world.desired[address], code, message)
+    for address, message in sorted(verdict.unchecked.items()):
+        findings.problem(world.desired[address], "guard.unchecked", message, error=False)
+    for address, found in sorted(verdict.recognised.items()):
+        declared = world.desired[address]
+        app = world.options.config.apps.get(declared.task.metadata.app)
+        if app is None:
+            continue  # app.unknown is reported when the task is planned
+        observed = world.observed[address]
+        task = TaskView(declared, app, observed, found.binding, found.binding.body or None)
+        findings.changes.append(
+            build_change(
+                task,
+                Action.ADOPT,
+                reason=found.why,
+                after=live_view(observed, found.binding.body),
+                reversible=True,
+                from_nothing=True,
+            )
+        )
+        if found.binding.address not in world.state.tombstones:
+            findings.problem(declared, "guard.recognised", found.why, error=False)
+
+
+def _warn_no_history(world: PlanningWorld, state: StateSnapshot, findings: Findings) -> None:
+    """With no record of an app, a push sent before TPNS's horizon would go out again."""
+    guard_options = world.options.guard
+    if guard_options is None:
+        return
+    known_apps = {b.app for b in (*state.bindings.values(), *state.tombstones.values())}
+    first_create: dict[str, Change] = {}
+    for change in findings.changes:
+        if change.action is Action.CREATE and change.app not in known_apps:
+            first_create.setdefault(change.app, change)
+    for app, change in sorted(first_create.items()):
+        catalog = guard_options.catalogs.get(app)
+        since = catalog.since if catalog is not None else None
+        when = f"before {since:%Y-%m-%d}" if since is not None else "before TPNS's record horizon"
+        findings.problem(
+            world.desired[change.address],
+            "guard.no-history",
+            f"state holds no record of app {app} (a new or emptied state): a push sent {when} "
+            "is past TPNS's one-month record and cannot be recognised, so it would be sent "
+            "again. If this app was applied from another state, use that state (PUSHCTL_STATE "
+            'or --state); otherwise declare `pushId: "..."` on each task sent earlier',
+            error=False,
+        )
 
 
 def _world(
@@ -214,19 +285,29 @@ def _create(world: PlanningWorld, task: TaskView, findings: Findings) -> None:
 def _resends_forgotten(
     world: PlanningWorld, task: TaskView, body: dict[str, Any], findings: Findings
 ) -> bool:
-    """A create with the content of a task this plan forgets is a rename: it would send twice."""
+    """A create with the content of a forgotten task (this plan's forget, or a tombstone) is
+    a rename: it would send the same push twice."""
     digest = content_digest(body)
-    for address, binding in sorted(world.state.bindings.items()):
-        if address in world.desired or not binding.created_by_pushctl:
+    forgotten = [
+        (address, binding, "is no longer declared")
+        for address, binding in world.state.bindings.items()
+        if address not in world.desired
+    ] + [
+        (address, binding, "was forgotten")
+        for address, binding in world.state.tombstones.items()
+        if address not in world.desired and address not in world.state.bindings
+    ]
+    for address, binding, how in sorted(forgotten, key=lambda item: item[0]):
+        if not binding.created_by_pushctl or binding.app != task.declared.task.metadata.app:
             continue
-        if binding.app == task.declared.task.metadata.app and _recorded_digest(binding) == digest:
+        if _recorded_digest(binding) == digest:
             findings.problem(
                 task.declared,
                 "create.resends-forgotten",
                 f"{task.address} has the content of {address} (push {binding.push_id}), which "
-                "is no longer declared: creating it would send the same push again. To rename, "
-                f'declare `pushId: "{binding.push_id}"` on {task.address}; to send it again '
-                "on purpose, change its content",
+                f"{how}: creating it would send the same push again. To rename, declare "
+                f'`pushId: "{binding.push_id}"` on {task.address}; to send it again on purpose, '
+                f"change its content or drop the record with `pushctl state rm --purge {address}`",
             )
             return True
     return False

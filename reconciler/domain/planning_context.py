@@ -14,6 +14,7 @@ from typing import Any, Literal
 from reconciler.domain import capabilities as caps
 from reconciler.domain.body import audience_of, parse_utc_offset, send_time_of
 from reconciler.domain.diff import diff
+from reconciler.domain.duplicate_guard import GuardOptions
 from reconciler.domain.manifest.models import AppConfig, DeclaredTask, PushctlConfig
 from reconciler.domain.manifest.validate import diagnostic_at
 from reconciler.domain.plan import Action, ApiCall, ApiUsage, Change, Diagnostic
@@ -46,6 +47,8 @@ class PlanOptions:
     targets: frozenset[str] = frozenset()
     api_usage: ApiUsage = field(default_factory=ApiUsage)
     input_digest: str = ""
+    #: The duplicate guard's live listings (None: the caller read none, the guard is off).
+    guard: GuardOptions | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler import __version__
+from reconciler.domain.body import content_digest
 from reconciler.domain.plan import MUTATING_ACTIONS, Action, Change, Plan
 from reconciler.engine.audit_trail import AuditTrail
 from reconciler.engine.intents import IntentResolver
@@ -275,29 +276,39 @@ class Executor:
         if change.action is Action.ADOPT:
             self._adopt(change)
         elif change.action is Action.FORGET:
-            self.store.remove_binding(change.address)
+            # The tombstone lets a restored manifest adopt the push again instead of resending.
+            self.store.forget_binding(change.address)
             self.audit.state_change(change, detail="forgotten: no longer in the manifests")
             self._finish(change, ok=True, detail="forgotten", push_id=change.push_id)
         else:
             await self._call_sequence(change, resolver)
 
     def _adopt(self, change: Change) -> None:
-        # An adopt comes from nothing: the live task it records is the change's `after`.
+        push_id = str(change.push_id)
+        if self.store.restore_binding(change.address, push_id) is not None:
+            self.audit.state_change(change, detail="adopted again: bound before it was forgotten")
+            self._finish(change, ok=True, detail="adopted again", push_id=push_id)
+            return
+        # An adopt comes from nothing: the live task it records is the change's `after`; one
+        # the duplicate guard recognised by content also carries the body it matched.
         seen = change.after or change.before or {}
         status = seen.get("status")
         date_text = seen.get("date")
+        body = seen.get("push") if isinstance(seen.get("push"), dict) else {}
         binding = TaskBinding(
             address=change.address,
             app=change.app,
-            push_id=str(change.push_id),
-            created_by_pushctl=False,
+            push_id=push_id,
+            created_by_pushctl=bool(body),
             last_status=LiveStatus(status) if status else None,
             date=datetime.fromisoformat(date_text) if isinstance(date_text, str) else None,
             collapse_id=int(seen.get("collapse_id") or 0),
+            content_digest=content_digest(body) if body else "",
+            body=body,
         )
         self.store.put_binding(binding)
         self.audit.state_change(change, detail="adopted")
-        self._finish(change, ok=True, detail="adopted", push_id=change.push_id)
+        self._finish(change, ok=True, detail="adopted", push_id=push_id)
 
     async def _call_sequence(self, change: Change, resolver: IntentResolver) -> None:
         new_push_id: str | None = None
@@ -392,11 +403,19 @@ class Executor:
             body=body,
             created_at=now,
         )
-        self.store.open_intent(intent)
-        self.audit.intent(change, path=PUSH_PATH, request=body)
-        log.info("%s: intent %s recorded; POST %s", address, intent.intent_id, PUSH_PATH)
+        opened: list[Intent] = []
+
+        def commit_intent() -> None:
+            # Called by the client once the push's turn has come, right before it leaves.
+            if opened:
+                return
+            self.store.open_intent(intent)
+            opened.append(intent)
+            self.audit.intent(change, path=PUSH_PATH, request=body)
+            log.info("%s: intent %s recorded; POST %s", address, intent.intent_id, PUSH_PATH)
+
         try:
-            result = await self.clients[change.app].push_app(body)
+            result = await self.clients[change.app].push_app(body, on_send=commit_intent)
         except OutcomeUnknown as exc:
             # One outcome record per intent: this one, not the resolver's.
             found = await resolver.resolve(intent, record=False)
@@ -410,14 +429,18 @@ class Executor:
             self._after_override(change)
             return found, f"created push {found} (confirmed by reading back)"
         except ApiError as exc:
-            self.store.close_intent(intent.intent_id, push_id=None, outcome=f"rejected {exc.code}")
-            self.audit.outcome(change, path=PUSH_PATH, ret_code=exc.code, err_msg=exc.message)
+            if opened:
+                self.store.close_intent(
+                    intent.intent_id, push_id=None, outcome=f"rejected {exc.code}"
+                )
+                self.audit.outcome(change, path=PUSH_PATH, ret_code=exc.code, err_msg=exc.message)
             raise
         except TransportError as exc:
             if exc.maybe_delivered:  # the client turns these into OutcomeUnknown; be safe
                 raise
-            self.store.close_intent(intent.intent_id, push_id=None, outcome="not sent")
-            self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=exc.message)
+            if opened:
+                self.store.close_intent(intent.intent_id, push_id=None, outcome="not sent")
+                self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=exc.message)
             raise
         resolver.bind(intent, result.push_id)
         self.audit.outcome(change, path=PUSH_PATH, ret_code=0, err_msg="", push_id=result.push_id)

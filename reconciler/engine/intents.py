@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reconciler.domain.body import content_digest
-from reconciler.domain.capabilities import REPORTED_PUSH_TYPE
+from reconciler.domain.recognition import same_content
 from reconciler.engine.refresh import HORIZON
 from reconciler.errors import PushctlError
 from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from reconciler.engine.audit_trail import AuditTrail
     from reconciler.engine.ports import ApplyStore
 
-#: Clock difference tolerated between pushctl and TPNS when matching creation times.
-SKEW = timedelta(minutes=10)
+#: How far a lost create's TPNS date may lie from the intent: TPNS's clock may be off, and a
+#: wrong `tpnsUtcOffset` shifts every wall time it reports by up to 26 hours (UTC-12..UTC+14).
+CLOCK_TOLERANCE = timedelta(hours=26, minutes=10)
 
 
 class RecordLister(Protocol):
@@ -36,51 +37,20 @@ class RecordLister(Protocol):
     ) -> list[LiveTask]: ...
 
 
-def tag_values(body: Mapping[str, Any]) -> set[str]:
-    """Every tag a push body names, in `tag_rules` or the legacy `tag_list`."""
-    values: set[str] = set()
-    for rule in body.get("tag_rules") or []:
-        for item in rule.get("tag_items") or []:
-            values.update(str(tag) for tag in item.get("tags") or [])
-    if not values:
-        values.update(str(tag) for tag in (body.get("tag_list") or {}).get("tags") or [])
-    return values
-
-
-def targets_match(body: Mapping[str, Any], task: LiveTask) -> bool:
-    """The record's audience details equal the body's, as far as TPNS reports them."""
-    raw = task.raw
-    audience = body.get("audience_type")
-    if audience == "tag":
-        tag_set = raw.get("tagSet") or {}
-        reported = {str(t.get("tagValue")) for t in tag_set.get("tagWithType") or []}
-        return reported == tag_values(body)
-    if audience in ("token", "token_list", "account", "account_list"):
-        key = "token_list" if audience.startswith("token") else "account_list"
-        wanted = [str(v) for v in body.get(key) or []]
-        if audience in ("token", "account"):
-            wanted = wanted[:1]  # TPNS uses only the first
-        return {str(v) for v in raw.get("targetList") or []} == set(wanted)
-    if audience in ("package_account_push", "package_token_push"):
-        return int(raw.get("uploadId") or 0) == int(body.get("upload_id") or 0)
-    return True
-
-
 def matches(intent: Intent, task: LiveTask, *, send_time: datetime | None) -> bool:
-    body = intent.body
-    message: dict[str, Any] = body.get("message") or {}
-    if task.title != message.get("title", "") or task.content != message.get("content", ""):
-        return False
-    audience = str(body.get("audience_type", ""))
-    if task.push_type and task.push_type != REPORTED_PUSH_TYPE.get(audience, audience):
+    """The task is this intent's push: same content, made by the API, dated where it would be.
+
+    An immediate push is dated when TPNS made it; TPNS's clock and the configured
+    `tpnsUtcOffset` can both be off, so that date is only required to lie within
+    CLOCK_TOLERANCE of the intent. Bound tasks are excluded by the caller.
+    """
+    if not same_content(intent.body, task):
         return False
     if task.raw.get("source") not in (None, "", "api"):
         return False  # made in the console, not by a request like ours
-    if not targets_match(body, task):
-        return False
     if send_time is not None and send_time > intent.created_at:
-        return task.date == send_time
-    return abs(task.date - intent.created_at) <= SKEW
+        return True  # same_content compared the send_time
+    return abs(task.date - intent.created_at) <= CLOCK_TOLERANCE
 
 
 def scheduled_date(intent: Intent, utc_offset: str) -> datetime | None:
@@ -105,7 +75,11 @@ class IntentLookup:
         self.utc_offset = utc_offset
 
     async def find(self, intent: Intent, *, bound: set[str]) -> LiveTask | None:
-        """The one unbound live task the intent created, or None; refuses to guess between two."""
+        """The one unbound live task the intent created, or None; refuses to guess between two.
+
+        None is an answer only when TPNS still keeps records as old as the intent: past its
+        one-month horizon an absent task proves nothing, and the intent stays open.
+        """
         send_time = scheduled_date(intent, self.utc_offset)
         found = [
             task
@@ -118,19 +92,31 @@ class IntentLookup:
                 f"cannot tell which of pushes {ids} is the interrupted create of "
                 f"{intent.address} (run {intent.run_id}): they look the same",
                 hint=f"declare `pushId: <the right one>` on {intent.address}, then "
-                f"`pushctl state rm {intent.address}` and apply again; nothing was sent",
+                f"`pushctl state resolve {intent.address} --push-id ID`; nothing was sent",
+            )
+        if not found and self._earliest(intent) < self.now() - HORIZON:
+            raise PushctlError(
+                f"the interrupted create of {intent.address} (run {intent.run_id}, "
+                f"{intent.created_at:%Y-%m-%d %H:%M %z}) is older than TPNS's one-month record "
+                "horizon: its absence there does not prove it was never sent",
+                hint=f"if you know what happened, say it: `pushctl state resolve "
+                f"{intent.address} --push-id ID` or `--not-sent`; nothing is sent until then",
             )
         return found[0] if found else None
+
+    def _earliest(self, intent: Intent) -> datetime:
+        """The earliest TPNS date the intent's push can carry."""
+        return intent.created_at - CLOCK_TOLERANCE
 
     async def _candidates(self, intent: Intent) -> list[LiveTask]:
         client = self.clients[intent.app]
         # TPNS dates are wall dates in its zone, which can be a day ahead of the UTC date.
         zone = datetime.strptime(self.utc_offset, "%z").tzinfo
         start = max(
-            (intent.created_at - SKEW - timedelta(days=1)).astimezone(zone).date(),
+            (self._earliest(intent) - timedelta(days=1)).astimezone(zone).date(),
             (self.now() - HORIZON).astimezone(zone).date(),  # TPNS keeps a month
         )
-        latest = max(self.now(), intent.created_at + timedelta(days=90))
+        latest = max(self.now(), intent.created_at + timedelta(days=90)) + CLOCK_TOLERANCE
         end = latest.astimezone(zone).date()
         try:
             return await client.list_push_records(start_date=start, end_date=end)
@@ -159,7 +145,7 @@ async def preview_open_intents(
     for intent in state.open_intents:
         if intent.app not in clients or intent.address in bindings:
             continue
-        bound = {b.push_id for b in bindings.values()}
+        bound = claimed_push_ids(state) | {b.push_id for b in bindings.values()}
         try:
             task = await lookup.find(intent, bound=bound)
         except PushctlError:
@@ -167,6 +153,11 @@ async def preview_open_intents(
         if task is not None:
             bindings[intent.address] = binding_for(intent, task.push_id, date=task.date)
     return state.model_copy(update={"bindings": bindings})
+
+
+def claimed_push_ids(state: StateSnapshot) -> set[str]:
+    """Pushes state ties to an address, bound or forgotten: never another task's."""
+    return {b.push_id for b in (*state.bindings.values(), *state.tombstones.values())}
 
 
 def binding_for(intent: Intent, push_id: str, *, date: datetime) -> TaskBinding:
@@ -235,8 +226,7 @@ class IntentResolver:
 
         With `record` false the caller writes the intent's outcome record itself.
         """
-        bound = {b.push_id for b in self.store.snapshot().bindings.values()}
-        task = await self.lookup.find(intent, bound=bound)
+        task = await self.lookup.find(intent, bound=claimed_push_ids(self.store.snapshot()))
         self.resolved_apps.add(intent.app)
         if task is not None:
             self.bind(intent, task.push_id, date=task.date)

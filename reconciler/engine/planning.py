@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reconciler import __version__
+from reconciler.domain.duplicate_guard import GuardOptions
 from reconciler.domain.manifest.loader import input_digest
 from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig
 from reconciler.domain.plan import ApiUsage, Diagnostic, Plan
@@ -26,6 +27,8 @@ class PlanRequest:
     targets: frozenset[str] = frozenset()
     refresh: RefreshMode = "auto"
     extra_diagnostics: tuple[Diagnostic, ...] = ()
+    #: Plan pushes even when the duplicate guard cannot look at the live tasks.
+    accept_duplicate_risk: bool = False
 
 
 def with_dependencies(desired: Sequence[DeclaredTask], targets: frozenset[str]) -> frozenset[str]:
@@ -84,6 +87,7 @@ async def build_plan(
             + sum(1 for i in request.state.open_intents if i.app in readers),
         ),
         input_digest=input_digest(request.desired),
+        guard=GuardOptions(catalogs=refreshed.catalogs, accept_risk=request.accept_duplicate_risk),
     )
     result = plan(request.desired, refreshed.live, state, request.now, options)
     if request.extra_diagnostics:

@@ -6,7 +6,7 @@ fits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -19,7 +19,11 @@ class PushAccepted(Protocol):
 
 
 class ApplyClient(Protocol):
-    async def push_app(self, body: dict[str, Any]) -> PushAccepted: ...
+    async def push_app(
+        self, body: dict[str, Any], *, on_send: Callable[[], None] | None = None
+    ) -> PushAccepted:
+        """`on_send` runs right before the request leaves (after pacing waits)."""
+        ...
 
     async def get_push_record(self, push_id: str) -> LiveTask: ...
 
@@ -44,6 +48,10 @@ class ApplyStore(Protocol):
     def put_binding(self, binding: TaskBinding) -> None: ...
 
     def remove_binding(self, address: str) -> None: ...
+
+    def forget_binding(self, address: str) -> TaskBinding | None: ...
+
+    def restore_binding(self, address: str, push_id: str) -> TaskBinding | None: ...
 
     def open_intent(self, intent: Intent) -> None: ...
 

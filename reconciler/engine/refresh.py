@@ -13,12 +13,22 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 from reconciler.domain.capabilities import SETTLED_SATISFYING
+from reconciler.domain.duplicate_guard import LiveCatalog, needs_guard
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.plan import ApiUsage
+from reconciler.engine.live_catalog import (
+    HORIZON,
+    PAGE_SIZE,
+    RECORD_PATH,
+    SCHEDULE_AHEAD,
+    HorizonWindow,
+    estimated_catalog_pages,
+    list_catalog,
+)
 from reconciler.errors import QuotaExceeded
 from reconciler.records import (
     LiveTask,
@@ -29,12 +39,7 @@ from reconciler.tpns.errors import PushIdNotFound
 
 log = logging.getLogger(__name__)
 
-RECORD_PATH = "/v3/statistics/get_push_record"
-PAGE_SIZE = 200
-#: TPNS keeps push records for about a month.
-HORIZON = timedelta(days=30)
-#: Scheduled tasks can be dated up to 90 days ahead.
-SCHEDULE_AHEAD = timedelta(days=90)
+__all__ = ["HORIZON", "PAGE_SIZE", "RECORD_PATH", "SCHEDULE_AHEAD", "refresh_live_tasks"]
 
 RefreshMode = Literal["auto", "all"]
 
@@ -69,6 +74,8 @@ class RefreshResult:
     live: dict[str, LiveTask] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     lower_bound: int = 0
+    #: Per app with a task state does not tie to a push: its live tasks, for the guard.
+    catalogs: dict[str, LiveCatalog] = field(default_factory=dict)
 
     @property
     def usage(self) -> ApiUsage:
@@ -76,11 +83,16 @@ class RefreshResult:
 
 
 def push_id_of(task: DeclaredTask, state: StateSnapshot) -> str | None:
-    """The live task a declaration points at: its pushId, or the one pushctl created."""
+    """The live task a declaration points at: its pushId, or the one pushctl created (bound,
+    or forgotten and declared again)."""
     if task.task.spec.push_id:
         return task.task.spec.push_id
-    binding = state.bindings.get(task.address)
+    binding = recorded_binding(task, state)
     return binding.push_id if binding else None
+
+
+def recorded_binding(task: DeclaredTask, state: StateSnapshot) -> TaskBinding | None:
+    return state.bindings.get(task.address) or state.tombstones.get(task.address)
 
 
 def from_state(binding: TaskBinding) -> LiveTask | None:
@@ -108,7 +120,7 @@ def select_reads(
         push_id = push_id_of(task, state)
         if push_id is None:
             continue
-        binding = state.bindings.get(task.address)
+        binding = recorded_binding(task, state)
         if mode == "auto" and binding is not None and binding.push_id == push_id:
             satisfied = SETTLED_SATISFYING[task.task.spec.state]
             recorded = from_state(binding)
@@ -163,26 +175,82 @@ async def refresh_live_tasks(
     # An app without a client is not in pushctl.yaml: the planner reports it (app.unknown).
     reads = {app: targets for app, targets in reads.items() if app in readers}
     result = RefreshResult(live=dict(known))
-    plans = {app: choose_strategy(targets, state, now) for app, targets in reads.items()}
+    window = HorizonWindow.at(now, utc_offset=utc_offset)
+    guarded = sorted({d.task.metadata.app for d in desired if needs_guard(d, state)} & set(readers))
+    expected = {app: estimated_catalog_pages(state, app, window) for app in guarded}
+    # Quota first, for every call this refresh makes: the guard's listings answer their app's
+    # reads too; a listing the quota cannot cover leaves the guard blind, not the plan.
+    blind = {app: quota_short(quotas.get(app), expected[app]) for app in guarded}
+    listed = [app for app in guarded if not blind[app]]
+    plans = {
+        app: choose_strategy(targets, state, now)
+        for app, targets in reads.items()
+        if app not in listed
+    }
     check_quota(plans, quotas)
+    for app in guarded:
+        if blind[app]:
+            result.catalogs[app] = LiveCatalog(since=window.since, unavailable=blind[app])
+            continue
+        catalog = await _list_guard_catalog(readers[app], window, result)
+        result.catalogs[app] = catalog
+        if catalog.unavailable:
+            if reads.get(app):
+                plans[app] = choose_strategy(reads[app], state, now)
+                check_quota({app: plans[app]}, quotas)
+            continue
+        # The listing covers every readable task: it answers the app's reads as well.
+        by_id = {t.push_id: t for t in catalog.tasks}
+        for target in reads.pop(app, []):
+            if target.push_id in by_id:
+                result.live[target.address] = by_id[target.push_id]
+        result.lower_bound += max(1, math.ceil(len(catalog.tasks) / PAGE_SIZE))
     for app, targets in sorted(reads.items()):
-        result.lower_bound += lower_bound(targets)
-        strategy, needed = plans[app]
-        log.info(
-            "refresh %s: %d task(s) by %s reads, %d call(s) expected",
-            app,
-            len(targets),
-            strategy,
-            needed,
-        )
-        reader = readers[app]
-        before = Counter(reader.calls_made)
-        if strategy == "range":
-            await read_by_range(reader, targets, result, now=now, utc_offset=utc_offset)
-        else:
-            await read_singly(reader, targets, result)
-        result.calls.update(reader.calls_made - before)
+        await _read_targets(readers[app], targets, plans[app], result, now, utc_offset)
     return result
+
+
+async def _list_guard_catalog(
+    reader: RecordReader, window: HorizonWindow, result: RefreshResult
+) -> LiveCatalog:
+    before = Counter(reader.calls_made)
+    try:
+        return await list_catalog(reader, window)
+    finally:
+        result.calls.update(reader.calls_made - before)
+
+
+async def _read_targets(
+    reader: RecordReader,
+    targets: Sequence[ReadTarget],
+    plan: tuple[Literal["single", "range"], int],
+    result: RefreshResult,
+    now: datetime,
+    utc_offset: str,
+) -> None:
+    result.lower_bound += lower_bound(targets)
+    strategy, needed = plan
+    log.info("refresh: %d task(s) by %s reads, %d call(s) expected", len(targets), strategy, needed)
+    before = Counter(reader.calls_made)
+    if strategy == "range":
+        await read_by_range(reader, targets, result, now=now, utc_offset=utc_offset)
+    else:
+        await read_singly(reader, targets, result)
+    result.calls.update(reader.calls_made - before)
+
+
+def quota_short(quota: QuotaView | None, needed: int) -> str:
+    """Why the quota cannot cover `needed` reads now; empty when it can."""
+    if quota is None:
+        return ""
+    left = quota.remaining(RECORD_PATH)
+    if needed <= left:
+        return ""
+    back = datetime.fromtimestamp(quota.resets_at(RECORD_PATH)).astimezone()
+    return (
+        f"listing its live tasks needs {needed} get_push_record call(s) and {left} are left "
+        f"this hour; quota returns by {back:%H:%M %z}"
+    )
 
 
 def choose_strategy(

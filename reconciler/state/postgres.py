@@ -31,6 +31,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_app_serials (app TEXT PRIMARY KEY, serial BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_bindings "
     "(address TEXT PRIMARY KEY, app TEXT NOT NULL, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushctl_tombstones "
+    "(address TEXT PRIMARY KEY, app TEXT NOT NULL, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_intents (intent_id TEXT PRIMARY KEY, app TEXT NOT NULL, "
     "address TEXT NOT NULL, doc TEXT NOT NULL, push_id TEXT, outcome TEXT, closed_at TEXT)",
     "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "

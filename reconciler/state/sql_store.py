@@ -106,6 +106,7 @@ class SqlStateStore(ABC):
                 serial=int(self._meta("serial")),
                 app_serials=self._app_serials(),
                 bindings={b.address: b for b in self._bindings()},
+                tombstones={b.address: b for b in self._tombstones()},
                 open_intents=tuple(self._open_intents(None)),
             )
 
@@ -130,15 +131,59 @@ class SqlStateStore(ABC):
 
     def put_binding(self, binding: TaskBinding) -> None:
         with self._transaction(write=True):
-            self._run(
-                "INSERT INTO pushctl_bindings (address, app, doc) VALUES (?, ?, ?) "
-                "ON CONFLICT (address) DO UPDATE SET app = excluded.app, doc = excluded.doc",
-                (binding.address, binding.app, binding.model_dump_json()),
-            )
+            self._put_binding(binding)
 
     def remove_binding(self, address: str) -> None:
         with self._transaction(write=True):
             self._run("DELETE FROM pushctl_bindings WHERE address = ?", (address,))
+
+    def forget_binding(self, address: str) -> TaskBinding | None:
+        """Remove the binding and keep it as a tombstone; returns what was forgotten."""
+        with self._transaction(write=True):
+            binding = self._binding(address)
+            if binding is None:
+                return None
+            self._run("DELETE FROM pushctl_bindings WHERE address = ?", (address,))
+            self._put_tombstone(binding)
+            return binding
+
+    def restore_binding(self, address: str, push_id: str) -> TaskBinding | None:
+        """Bind the address again to the push its tombstone names; None when there is none."""
+        with self._transaction(write=True):
+            rows = self._run("SELECT doc FROM pushctl_tombstones WHERE address = ?", (address,))
+            if not rows:
+                return None
+            binding = TaskBinding.model_validate_json(rows[0][0])
+            if binding.push_id != push_id:
+                return None
+            self._put_binding(binding)
+            return binding
+
+    def purge_tombstone(self, address: str) -> TaskBinding | None:
+        with self._transaction(write=True):
+            rows = self._run("SELECT doc FROM pushctl_tombstones WHERE address = ?", (address,))
+            self._run("DELETE FROM pushctl_tombstones WHERE address = ?", (address,))
+        return TaskBinding.model_validate_json(rows[0][0]) if rows else None
+
+    def _put_binding(self, binding: TaskBinding) -> None:
+        self._run(
+            "INSERT INTO pushctl_bindings (address, app, doc) VALUES (?, ?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET app = excluded.app, doc = excluded.doc",
+            (binding.address, binding.app, binding.model_dump_json()),
+        )
+        # A bound address needs no tombstone: the binding says everything it did.
+        self._run("DELETE FROM pushctl_tombstones WHERE address = ?", (binding.address,))
+
+    def _put_tombstone(self, binding: TaskBinding) -> None:
+        self._run(
+            "INSERT INTO pushctl_tombstones (address, app, doc) VALUES (?, ?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET app = excluded.app, doc = excluded.doc",
+            (binding.address, binding.app, binding.model_dump_json()),
+        )
+
+    def _tombstones(self) -> list[TaskBinding]:
+        rows = self._run("SELECT doc FROM pushctl_tombstones ORDER BY address")
+        return [TaskBinding.model_validate_json(doc) for (doc,) in rows]
 
     def get_binding(self, address: str) -> TaskBinding | None:
         with self._transaction(write=False):

@@ -47,6 +47,19 @@ class StateStore(Protocol):
         """Forget a task; nothing happens when it is not in state."""
         ...
 
+    def forget_binding(self, address: str) -> TaskBinding | None:
+        """Forget a task but keep a tombstone (push id, body, content digest), so that a
+        manifest restored later adopts the same push instead of sending it again."""
+        ...
+
+    def restore_binding(self, address: str, push_id: str) -> TaskBinding | None:
+        """Bind `address` again from its tombstone, if the tombstone names `push_id`."""
+        ...
+
+    def purge_tombstone(self, address: str) -> TaskBinding | None:
+        """Drop the tombstone, so pushctl no longer recognises the push it names."""
+        ...
+
     def get_binding(self, address: str) -> TaskBinding | None: ...
 
     def list_bindings(self) -> list[TaskBinding]: ...

@@ -48,6 +48,10 @@ _NOT_SENT: tuple[type[Exception], ...] = (
 )
 
 
+def _nothing() -> None:
+    return None
+
+
 class TpnsClient:
     """Calls the TPNS REST API v3 for one app. Use as `async with TpnsClient(...) as client`."""
 
@@ -108,16 +112,26 @@ class TpnsClient:
 
     # -- pushes ---------------------------------------------------------------------------
 
-    async def push_app(self, body: dict[str, Any]) -> PushResult:
-        """Create a push task. Never re-sent once the request may have reached TPNS."""
+    async def push_app(
+        self, body: dict[str, Any], *, on_send: Callable[[], None] | None = None
+    ) -> PushResult:
+        """Create a push task. Never re-sent once the request may have reached TPNS.
+
+        `on_send` runs right before each request leaves, after any wait for the push's 1/s
+        turn: the engine commits its write-ahead intent there, so a run stopped while waiting
+        leaves no intent for a push it never sent. An exception from it sends nothing.
+        """
         path = endpoints.PUSH_APP
         content = encode_body(body)
         paced = body.get("audience_type") in endpoints.BROADCAST_AUDIENCES
+        ready = on_send or _nothing
         for attempt in range(self.retry.attempts):
             sent_at = self._clock()
             try:
                 reply = await (
-                    self._paced_exchange(path, content) if paced else self._exchange(path, content)
+                    self._paced_exchange(path, content, ready)
+                    if paced
+                    else self._sent_exchange(path, content, ready)
                 )
                 envelope.check(reply, path=path)
                 return envelope.push_result(reply, path=path)
@@ -136,7 +150,15 @@ class TpnsClient:
                     await self._back_off(path, attempt, exc)
         raise AssertionError("unreachable: the retry loop returns or raises")
 
-    async def _paced_exchange(self, path: str, content: bytes) -> dict[str, Any]:
+    async def _sent_exchange(
+        self, path: str, content: bytes, ready: Callable[[], None]
+    ) -> dict[str, Any]:
+        ready()
+        return await self._exchange(path, content)
+
+    async def _paced_exchange(
+        self, path: str, content: bytes, ready: Callable[[], None]
+    ) -> dict[str, Any]:
         """One broadcast push at a time, the next no sooner than 1 s after this one's answer.
 
         TPNS times a push when it receives it, somewhere between our send and its answer;
@@ -146,6 +168,7 @@ class TpnsClient:
         async with self._broadcast_turn:
             await self.quota.wait_and_reserve(path, self._sleep)
             try:
+                ready()
                 return await self._exchange(path, content)
             finally:
                 self.quota.settle(path)

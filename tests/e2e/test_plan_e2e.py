@@ -7,6 +7,8 @@ import json
 from .conftest import Project, reads_seen
 from .manifests import android_task, docs
 
+RECORD = "/v3/statistics/get_push_record"
+
 
 def test_invalid_manifest_is_located_and_never_reaches_the_network(project: Project) -> None:
     project.write(
@@ -42,10 +44,13 @@ def test_plan_counts_the_reads_the_emulator_saw(project: Project) -> None:
             android_task("one"), android_task("two", title="Two"), android_task("three", title="3")
         ),
     )
-    first = project.run("plan", "-f", "manifests", "--detailed-exitcode")
+    first = project.run("plan", "-f", "manifests", "--format", "json", "--detailed-exitcode")
     assert first.returncode == 2, first.stderr
-    assert "Plan: 3 to create, 0 to override" in first.stdout
-    assert reads_seen(project.emulator) == 0
+    fresh = json.loads(first.stdout)
+    assert fresh["summary"]["create"] == 3
+    # Nothing is bound yet: the duplicate guard lists the app's live tasks once (one page).
+    assert reads_seen(project.emulator) == 1
+    assert fresh["api_usage"] == {"calls": {RECORD: 1}, "lower_bound": 1}
 
     applied = project.run("apply", "-f", "manifests", "--auto-approve")
     assert applied.returncode == 0, applied.stderr + applied.stdout
