@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
-from reconciler.cli.options import manifest_option
+from reconciler.cli.options import accept_duplicate_risk_option, manifest_option
 from reconciler.cli.plan_cmd import (
     emit_plan,
     load_valid_manifests,
@@ -23,6 +23,7 @@ from reconciler.cli.plan_cmd import (
 )
 from reconciler.cli.progress import ApplyProgress, wants_bar
 from reconciler.cli.provenance import local_provenance
+from reconciler.cli.state_choice import refuse_local_state_in_ci, state_option
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.plan import Action, Plan
 from reconciler.engine.apply import ApplyReport, ChangeOutcome
@@ -146,6 +147,13 @@ def check_converged(workspace: Workspace, tasks: list[DeclaredTask]) -> None:
     show_default=True,
     help="How long to wait for another run's lock (e.g. 0, 30s, 2m). Exit 3 if not acquired.",
 )
+@accept_duplicate_risk_option
+@click.option(
+    "--allow-local-state",
+    is_flag=True,
+    help="Apply with a local SQLite state even when CI is set (the runner must keep its files).",
+)
+@state_option
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -153,6 +161,8 @@ def apply(
     files: tuple[str, ...],
     auto_approve: bool,
     lock_timeout: str,
+    accept_duplicate_risk: bool,
+    allow_local_state: bool,
 ) -> None:
     """Apply a saved plan exactly (PLANFILE), or plan, confirm and apply (-f PATH)."""
     timeout = parse_duration(lock_timeout)
@@ -162,6 +172,7 @@ def apply(
     if planfile is not None:
         plan = read_plan_file(planfile)
         workspace = open_workspace(ctx, [planfile])
+        refuse_local_state_in_ci(workspace.state, workspace.env, allow=allow_local_state)
         tasks: list[DeclaredTask] = []
         if not plan.applyable:
             raise PushctlError(
@@ -170,8 +181,16 @@ def apply(
             )
     else:
         workspace, tasks, diagnostics = load_valid_manifests(ctx, files, verb="applied")
+        refuse_local_state_in_ci(workspace.state, workspace.env, allow=allow_local_state)
         plan = asyncio.run(
-            plan_for(workspace, tasks, diagnostics, targets=frozenset(), refresh="auto")
+            plan_for(
+                workspace,
+                tasks,
+                diagnostics,
+                targets=frozenset(),
+                refresh="auto",
+                accept_duplicate_risk=accept_duplicate_risk,
+            )
         )
         emit_plan(plan, "text", color=color)
         if not plan.applyable:

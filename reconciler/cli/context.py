@@ -24,6 +24,7 @@ import click
 import httpx
 
 from reconciler.cli.main import GlobalOptions
+from reconciler.cli.state_choice import StateChoice, choose_state, flag_or_env
 from reconciler.domain.manifest.config import find_config, load_config
 from reconciler.domain.manifest.models import AppConfig, PushctlConfig
 from reconciler.errors import ConfigError
@@ -52,6 +53,8 @@ class Workspace:
     config: PushctlConfig
     config_path: Path
     env: Mapping[str, str]
+    #: The store this command uses (`--state`, PUSHCTL_STATE or pushctl.yaml's `state:`).
+    state: StateChoice
     emulators: dict[str, EmulatorCore] = field(default_factory=dict)
     #: The state handle the call log goes through: opened with the first client, kept until
     #: `close()` (open_workspace ties that to the end of the click command).
@@ -68,7 +71,7 @@ class Workspace:
         return datetime.now(UTC)
 
     def open_state(self) -> StateStore:
-        return open_store(self.config.state, base_dir=self.base_dir)
+        return open_store(self.state.url, base_dir=self.state.base_dir)
 
     def close(self) -> None:
         """Close the call log's state handle; a later client opens it again."""
@@ -195,11 +198,16 @@ def open_workspace(ctx: click.Context, manifest_paths: Sequence[Path] = ()) -> W
     """Find and load pushctl.yaml for this command; what it opens is closed with the command."""
     options = global_options(ctx)
     path = find_config(options.config, list(manifest_paths))
-    workspace = Workspace(config=load_config(path), config_path=path, env=dict(os.environ))
+    config, env = load_config(path), dict(os.environ)
+    state = choose_state(ctx, env, configured=config.state, config_path=path)
+    workspace = Workspace(config=config, config_path=path, env=env, state=state)
     ctx.call_on_close(workspace.close)
     return workspace
 
 
 def open_state_store(ctx: click.Context) -> StateStore:
-    """The state store named by pushctl.yaml's `state:` key."""
+    """The store `--state` or PUSHCTL_STATE names (no pushctl.yaml needed), else the config's."""
+    chosen = flag_or_env(ctx, os.environ)
+    if chosen is not None:
+        return open_store(chosen.url, base_dir=chosen.base_dir)
     return open_workspace(ctx).open_state()

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, open_workspace
+from reconciler.cli.state_choice import state_option
 from reconciler.engine.importer import (
     ImportedTask,
     Skipped,
@@ -60,6 +61,7 @@ async def fetch(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append to this manifest file (comments and order kept). Default: stdout.",
 )
+@state_option
 @click.pass_context
 def import_(
     ctx: click.Context,

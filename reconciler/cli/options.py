@@ -30,3 +30,12 @@ def manifest_paths(files: tuple[str, ...]) -> list[Path]:
         return [Path(f) for f in files]
     default = Path(DEFAULT_MANIFESTS)
     return [default if default.is_dir() else Path(".")]
+
+
+def accept_duplicate_risk_option(func: F) -> F:
+    return click.option(
+        "--accept-duplicate-risk",
+        is_flag=True,
+        help="Plan pushes even when TPNS cannot be checked for an earlier send of the same push "
+        "(quota spent, TPNS unreachable). A push sent before then goes out twice.",
+    )(func)

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
-from reconciler.cli.options import manifest_option, manifest_paths
+from reconciler.cli.options import accept_duplicate_risk_option, manifest_option, manifest_paths
+from reconciler.cli.state_choice import state_option
 from reconciler.domain.manifest.config import ConfigFileError
 from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.models import DeclaredTask
@@ -103,6 +104,7 @@ async def plan_for(
     *,
     targets: frozenset[str],
     refresh: str,
+    accept_duplicate_risk: bool = False,
 ) -> Plan:
     store = workspace.open_state()
     snapshot = store.snapshot()
@@ -117,6 +119,7 @@ async def plan_for(
             targets=targets,
             refresh="all" if refresh == "all" else "auto",
             extra_diagnostics=tuple(d for d in diagnostics if d.severity == "warning"),
+            accept_duplicate_risk=accept_duplicate_risk,
         )
         quotas = {app: client.quota for app, client in clients.items()}
         return await build_plan(request, readers=clients, quotas=quotas)
@@ -157,6 +160,8 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
     help="all re-reads settled tasks too.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@accept_duplicate_risk_option
+@state_option
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -166,6 +171,7 @@ def plan(
     targets: tuple[str, ...],
     refresh: str,
     fmt: str,
+    accept_duplicate_risk: bool,
 ) -> None:
     """Read live tasks, diff them against the manifests, print the TPNS calls that close the gap."""
     workspace, tasks, diagnostics = load_valid_manifests(ctx, files, verb="planned")
@@ -173,7 +179,14 @@ def plan(
         if target not in {t.address for t in tasks}:
             raise UsageError(f"--target {target}: no such task in the manifests (use app/name)")
     result = asyncio.run(
-        plan_for(workspace, tasks, diagnostics, targets=frozenset(targets), refresh=refresh)
+        plan_for(
+            workspace,
+            tasks,
+            diagnostics,
+            targets=frozenset(targets),
+            refresh=refresh,
+            accept_duplicate_risk=accept_duplicate_risk,
+        )
     )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

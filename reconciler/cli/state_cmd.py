@@ -11,39 +11,25 @@ import os
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
 from reconciler.cli.context import open_state_store
 from reconciler.cli.provenance import local_provenance
+from reconciler.cli.state_choice import state_option
 from reconciler.errors import AuditError, StateError
 from reconciler.records import TaskBinding
 from reconciler.state import (
     AuditEntry,
-    LockHolder,
     Provenance,
     StateStore,
     StoredAuditRecord,
     What,
-    open_store,
-)
-
-STATE_URL_KEY = "pushctl.state_url"
-
-state_url_option = click.option(
-    "--state",
-    "state_url",
-    hidden=True,
-    help="State URL to use instead of pushctl.yaml's `state:` (sqlite:PATH or postgresql://...).",
 )
 
 
 def open_state(ctx: click.Context) -> StateStore:
-    """The --state store if given, else the one pushctl.yaml names (base dir: its folder)."""
-    url = ctx.meta.get(STATE_URL_KEY)
-    if url:
-        return open_store(str(url), base_dir=Path.cwd())
+    """The --state / PUSHCTL_STATE store if given, else the one pushctl.yaml names."""
     return open_state_store(ctx)
 
 
@@ -70,11 +56,9 @@ def record_state_change(store: StateStore, what: What, *, origin: Provenance, ru
 
 
 @click.group()
-@state_url_option
-@click.pass_context
-def state(ctx: click.Context, state_url: str | None) -> None:
+@state_option
+def state() -> None:
     """Inspect or edit what pushctl remembers about push tasks."""
-    ctx.meta[STATE_URL_KEY] = state_url
 
 
 @state.command("list")
@@ -129,37 +113,6 @@ def state_show(ctx: click.Context, address: str) -> None:
         click.echo(f"{key}: {'-' if value in (None, '') else shown}")
 
 
-@state.command("rm")
-@click.argument("address")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_context
-def state_rm(ctx: click.Context, address: str, yes: bool) -> None:
-    """Forget a task; the live TPNS task is left as it is."""
-    with open_state(ctx) as store:
-        binding = store.get_binding(address)
-        if binding is None:
-            raise no_binding(address)
-        if not yes:
-            click.confirm(
-                f"Forget {address} (push id {binding.push_id})? The live task is not changed.",
-                abort=True,
-            )
-        origin, run_id = provenance(), str(uuid.uuid4())
-        holder = LockHolder.new(
-            user=origin.who.user,
-            host=origin.where.host,
-            run_id=run_id,
-            commit=origin.why.commit,
-            now=datetime.now(UTC),
-        )
-        # No wait: a running apply owns the app; removing under it would race its bindings.
-        with store.acquire([binding.app], holder, timeout=0):
-            store.remove_binding(address)
-            what = What(action="rm", address=address, push_id=binding.push_id)
-            record_state_change(store, what, origin=origin, run_id=run_id)
-    click.echo(f"Removed {address} (push id {binding.push_id}) from state.")
-
-
 @state.command("locks")
 @click.pass_context
 def state_locks(ctx: click.Context) -> None:
@@ -184,14 +137,13 @@ def no_binding(address: str) -> StateError:
 @click.command("force-unlock")
 @click.argument("lock_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@state_url_option
+@state_option
 @click.pass_context
-def force_unlock(ctx: click.Context, lock_id: str, yes: bool, state_url: str | None) -> None:
+def force_unlock(ctx: click.Context, lock_id: str, yes: bool) -> None:
     """Release the locks of a run that died.
 
     LOCK_ID is in the lock error message and in `pushctl state locks`.
     """
-    ctx.meta[STATE_URL_KEY] = state_url
     with open_state(ctx) as store:
         apps = [lock.app for lock in store.list_locks() if lock.holder.lock_id == lock_id]
         if not yes and apps:
@@ -209,11 +161,9 @@ def force_unlock(ctx: click.Context, lock_id: str, yes: bool, state_url: str | N
 
 
 @click.group()
-@state_url_option
-@click.pass_context
-def audit(ctx: click.Context, state_url: str | None) -> None:
+@state_option
+def audit() -> None:
     """Read and verify the tamper-evident audit log."""
-    ctx.meta[STATE_URL_KEY] = state_url
 
 
 @audit.command("log")
@@ -261,3 +211,18 @@ def audit_verify(ctx: click.Context) -> None:
             hint="the log was altered outside pushctl; compare with a backup of the state",
         )
     click.echo(f"Audit log verified: {verdict.count} records, chain intact.")
+
+
+def _register_edits() -> None:
+    # Imported here: state_edit_cmd builds on this module's helpers.
+    from reconciler.cli import state_edit_cmd  # noqa: PLC0415
+
+    for command in (
+        state_edit_cmd.state_rm,
+        state_edit_cmd.state_resolve,
+        state_edit_cmd.state_migrate,
+    ):
+        state.add_command(command)
+
+
+_register_edits()

@@ -32,6 +32,16 @@ SCHEMA_VERSION = "1"
 
 Row = tuple[Any, ...]
 AUDIT_SELECT = "SELECT seq, prev_hash, hash, body FROM pushctl_audit"
+#: What `state migrate` copies, table -> columns (the first orders the rows). Locks stay.
+MIGRATED_TABLES: dict[str, tuple[str, ...]] = {
+    "pushctl_meta": ("key", "value"),
+    "pushctl_app_serials": ("app", "serial"),
+    "pushctl_bindings": ("address", "app", "doc"),
+    "pushctl_tombstones": ("address", "app", "doc"),
+    "pushctl_intents": ("intent_id", "app", "address", "doc", "push_id", "outcome", "closed_at"),
+    "pushctl_calls": ("at", "app", "path"),
+    "pushctl_audit": ("seq", "prev_hash", "hash", "address", "body"),
+}
 #: Seconds a logged TPNS call is kept: far beyond any rate-limit window (one hour).
 CALL_LOG_RETENTION = 86400.0
 
@@ -243,6 +253,37 @@ class SqlStateStore(ABC):
             (Intent.model_validate_json(doc) for (doc,) in rows),
             key=lambda i: (i.created_at, i.intent_id),
         )
+
+    # -- migration ------------------------------------------------------------------------
+
+    def export_rows(self) -> dict[str, list[Row]]:
+        """Every table but the locks, in one read transaction, for `state migrate`."""
+        with self._transaction(write=False):
+            return {
+                table: self._run(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}")
+                for table, columns in MIGRATED_TABLES.items()
+            }
+
+    def import_rows(self, rows: dict[str, list[Row]]) -> None:
+        """Load an export into this store, which must hold nothing yet; one transaction."""
+        with self._transaction(write=True):
+            used = [
+                t
+                for t in MIGRATED_TABLES
+                if t != "pushctl_meta" and self._run(f"SELECT 1 FROM {t} LIMIT 1")
+            ]
+            if used or self._meta("serial") != "0":
+                raise StateError(
+                    f"state at {self.location} is not empty ({', '.join(used) or 'serial moved'})",
+                    hint="migrate into a new, empty database or file",
+                )
+            for table, columns in MIGRATED_TABLES.items():
+                marks = ", ".join("?" for _ in columns)
+                insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+                if table == "pushctl_meta":
+                    insert += " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                for row in rows.get(table, []):
+                    self._run(insert, tuple(row))
 
     # -- call log -------------------------------------------------------------------------
 

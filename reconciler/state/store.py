@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from reconciler.errors import StateError
 from reconciler.records import Intent, StateSnapshot, TaskBinding
@@ -110,6 +110,14 @@ class StateStore(Protocol):
     def audit_records(self, *, address: str | None = None) -> list[StoredAuditRecord]: ...
 
     def verify_audit(self) -> AuditVerification: ...
+
+    def export_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Everything but the locks, for `state migrate`."""
+        ...
+
+    def import_rows(self, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Load `export_rows()` of another store into this empty one."""
+        ...
 
     def close(self) -> None: ...
 

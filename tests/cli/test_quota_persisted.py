@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli.context import Workspace
 from reconciler.cli.main import cli
+from reconciler.cli.state_choice import StateChoice
 from reconciler.domain.manifest.config import load_config
 from reconciler.emulator import EmulatorCore
 from reconciler.errors import QuotaExceeded
@@ -84,10 +85,12 @@ class Project:
 
     def remaining(self) -> int:
         """What a new command's ledger for the app believes is left this hour."""
+        config = load_config(self.config)
         workspace = Workspace(
-            config=load_config(self.config),
+            config=config,
             config_path=self.config,
             env={**os.environ, SECRET_ENV: "quota-test-secret"},
+            state=StateChoice(config.state, str(self.config), self.config.parent),
         )
         try:
             return workspace.client_for("shop-android").quota.remaining(GET_PUSH_RECORD)

@@ -117,8 +117,12 @@ class Project:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB"))}
-        env.update({"SHOP_ANDROID_SECRET_KEY": CANARY, "SHOP_IOS_SECRET_KEY": CANARY, "CI": "true"})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GITHUB_", "GITLAB", "PUSHCTL_")) and k != "CI"
+        }
+        env.update({"SHOP_ANDROID_SECRET_KEY": CANARY, "SHOP_IOS_SECRET_KEY": CANARY})
         return env
 
     def write(self, relative: str, text: str) -> Path:

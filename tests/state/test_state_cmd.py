@@ -120,8 +120,12 @@ def test_state_rm_removes_and_writes_an_audit_record(seeded: StateStore, state_p
     result = run(state_path, "state", "rm", "shop-ios/old-promo", stdin="y\n")
 
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("Removed shop-ios/old-promo (push id 77) from state.\n")
+    assert "Removed shop-ios/old-promo (push id 77) from state.\n" in result.output
+    assert "while a manifest declares shop-ios/old-promo, it adopts push 77 again" in result.output
     assert seeded.get_binding("shop-ios/old-promo") is None
+    # A tombstone keeps what recognises the push, so a restored manifest adopts it again.
+    tombstone = seeded.snapshot().tombstones["shop-ios/old-promo"]
+    assert tombstone.push_id == "77"
     [record] = seeded.audit_records()
     assert (record.entry.kind, record.entry.what.action) == ("state", "rm")
     assert (record.entry.what.address, record.entry.what.push_id) == ("shop-ios/old-promo", "77")
@@ -273,3 +277,15 @@ def test_without_state_option_the_store_comes_from_pushctl_yaml(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert result.output == "Audit log verified: 0 records, chain intact.\n"
     assert (tmp_path / "ci" / "state.db").is_file()
+
+
+def test_state_rm_purge_drops_the_tombstone_and_says_what_follows(
+    seeded: StateStore, state_path: Path
+) -> None:
+    result = run(state_path, "state", "rm", "--yes", "--purge", "shop-ios/old-promo")
+
+    assert result.exit_code == 0, result.output
+    assert "the push would be sent again" in result.output
+    assert seeded.snapshot().tombstones == {}
+    [record] = seeded.audit_records()
+    assert record.entry.what.action == "rm --purge"
