@@ -198,7 +198,7 @@ def _ambiguous(verdict: GuardVerdict, app: str, addresses: list[str], push_ids: 
             f"pushctl has no record of sending {tasks}, and app {app} has live push(es) {ids} "
             "with the same content that no task claims: pushctl cannot tell which were sent, "
             "so nothing will be sent. Declare `pushId:` on each task that was sent; a task "
-            "left without one is then sent",
+            "left without one is then matched again, and sent only if no push is left for it",
         )
 
 

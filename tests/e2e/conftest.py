@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from reconciler.tpns.auth import Secret, sign
@@ -131,11 +135,13 @@ class Project:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*PUSHCTL, *args],
             cwd=self.root,
-            env=self.env,
+            env={**self.env, **(env or {})},
             input=stdin,
             capture_output=True,
             text=True,
@@ -143,11 +149,11 @@ class Project:
             check=False,
         )
 
-    def popen(self, *args: str) -> subprocess.Popen[str]:
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [*PUSHCTL, *args],
             cwd=self.root,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -187,3 +193,29 @@ def reads_seen(emulator: Emulator) -> int:
     """get_push_record calls the emulator accepted in the last hour, over every app."""
     counts = emulator.admin("GET", "/reads")["reads"]
     return sum(n for per_app in counts.values() for n in per_app.values())
+
+
+@pytest.fixture(scope="session")
+def e2e_postgres_server() -> Iterator[Any]:
+    """A throw-away PostgreSQL (from the pgserver wheel) for state shared between runners."""
+    root = Path(tempfile.mkdtemp(prefix="pushctl-e2e-pg-"))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        from pgserver.postgres_server import get_server
+
+        handle = get_server(root / "pgdata", cleanup_mode="delete")
+    try:
+        yield handle
+    finally:
+        handle.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def e2e_postgres_url(e2e_postgres_server: Any, request: pytest.FixtureRequest) -> str:
+    """A new, empty database for this test on the shared server."""
+    name = "e2e_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[-50:].lower()
+    with psycopg.connect(str(e2e_postgres_server.get_uri()), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return str(e2e_postgres_server.get_uri(database=name))

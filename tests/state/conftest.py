@@ -29,6 +29,7 @@ PUSHCTL_TABLES = (
     "pushctl_meta",
     "pushctl_app_serials",
     "pushctl_bindings",
+    "pushctl_tombstones",
     "pushctl_intents",
     "pushctl_locks",
     "pushctl_audit",
