@@ -81,10 +81,14 @@ class TransportError(PushctlError):
     `maybe_delivered` is True when the server may have received and acted on the request.
     """
 
-    def __init__(self, message: str, *, path: str, maybe_delivered: bool) -> None:
+    def __init__(
+        self, message: str, *, path: str, maybe_delivered: bool, timed_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.maybe_delivered = maybe_delivered
+        #: The client gave up waiting: TPNS may still be working on the request.
+        self.timed_out = timed_out
 
 
 class OutcomeUnknown(PushctlError):
@@ -101,6 +105,7 @@ class OutcomeUnknown(PushctlError):
         access_id: str,
         sent_at_unix: float,
         body_digest: str,
+        timed_out_after: float | None = None,
     ) -> None:
         super().__init__(
             message,
@@ -108,6 +113,9 @@ class OutcomeUnknown(PushctlError):
         )
         self.path = path
         self.access_id = access_id
+        #: Seconds the client waited before giving up, when it did: TPNS may create the task
+        #: after that, so its absence right now proves nothing.
+        self.timed_out_after = timed_out_after
         self.sent_at_unix = sent_at_unix
         self.body_digest = body_digest
 

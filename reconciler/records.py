@@ -98,6 +98,8 @@ class Intent(Frozen):
     created_at: datetime
     #: The address of the change that sends it, when another (an override's old task).
     change_address: str = ""
+    #: No conclusion before this: the request timed out and TPNS may still create the task.
+    hold_until: datetime | None = None
 
 
 class StateSnapshot(Frozen):

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler import __version__
@@ -32,6 +32,7 @@ from reconciler.errors import (
     TransportError,
 )
 from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding
+from reconciler.tpns.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +419,8 @@ class Executor:
             result = await self.clients[change.app].push_app(body, on_send=commit_intent)
         except OutcomeUnknown as exc:
             # One outcome record per intent: this one, not the resolver's.
-            found = await resolver.resolve(intent, record=False)
+            unknown = self._held(intent, exc)
+            found = await resolver.resolve(unknown, record=False)
             if found is None:
                 message = f"{exc.message}; read back: not created"
                 self.audit.outcome(change, path=PUSH_PATH, ret_code=-1, err_msg=message)
@@ -428,6 +430,10 @@ class Executor:
             self.audit.outcome(change, path=PUSH_PATH, ret_code=0, err_msg=message, push_id=found)
             self._after_override(change)
             return found, f"created push {found} (confirmed by reading back)"
+        except RateLimited as exc:
+            if not opened:
+                raise
+            return await self._rate_limited(change, intent, exc, resolver)
         except ApiError as exc:
             if opened:
                 self.store.close_intent(
@@ -446,6 +452,37 @@ class Executor:
         self.audit.outcome(change, path=PUSH_PATH, ret_code=0, err_msg="", push_id=result.push_id)
         self._after_override(change)
         return result.push_id, f"created push {result.push_id}"
+
+    async def _rate_limited(
+        self, change: Change, intent: Intent, exc: RateLimited, resolver: IntentResolver
+    ) -> tuple[str, str]:
+        """1008028 "request too fast": the reference does not say TPNS made no task before
+        answering it, so look before concluding, and never send again in this run."""
+        found = await resolver.find_created(intent)
+        if found is not None:
+            resolver.bind(intent, found.push_id, date=found.date)
+            message = f"{exc.message}; read back: created"
+            self.audit.outcome(
+                change, path=PUSH_PATH, ret_code=0, err_msg=message, push_id=found.push_id
+            )
+            self._after_override(change)
+            return found.push_id, f"created push {found.push_id} (confirmed by reading back)"
+        self.store.close_intent(intent.intent_id, push_id=None, outcome=f"rejected {exc.code}")
+        self.audit.outcome(change, path=PUSH_PATH, ret_code=exc.code, err_msg=exc.message)
+        exc.hint = (
+            "TPNS refused the push as too fast and no such task is live; run apply again: "
+            "the plan looks for it among the live tasks before sending"
+        )
+        raise exc
+
+    def _held(self, intent: Intent, exc: OutcomeUnknown) -> Intent:
+        """After a timeout TPNS may still create the task: hold off any "not created" for as
+        long as the client waited (at least the app's readBackGraceSeconds) from now."""
+        if exc.timed_out_after is None:
+            return intent
+        grace = self.options.read_back_grace.get(intent.app, 0.0)
+        until = self.options.now() + timedelta(seconds=max(grace, exc.timed_out_after))
+        return self.store.hold_intent(intent.intent_id, until=until)
 
     def _after_override(self, change: Change) -> None:
         if change.action is Action.OVERRIDE:

@@ -221,6 +221,10 @@ class IntentResolver:
                 )
         return lines
 
+    async def find_created(self, intent: Intent) -> LiveTask | None:
+        """The live task the intent made, if TPNS shows one; writes nothing."""
+        return await self.lookup.find(intent, bound=claimed_push_ids(self.store.snapshot()))
+
     async def resolve(self, intent: Intent, *, record: bool = True) -> str | None:
         """Look the intent's task up; bind it when found, close the intent either way.
 
@@ -234,6 +238,8 @@ class IntentResolver:
                 self.audit.resolved(intent, push_id=task.push_id)
             return task.push_id
         settled_at = intent.created_at + timedelta(seconds=self.grace.get(intent.app, 0.0))
+        if intent.hold_until is not None:
+            settled_at = max(settled_at, intent.hold_until)
         if self.now() < settled_at:
             raise PushctlError(
                 f"the create for {intent.address} (run {intent.run_id}) may still show up at "

@@ -7,7 +7,7 @@ fits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
@@ -56,5 +56,9 @@ class ApplyStore(Protocol):
     def open_intent(self, intent: Intent) -> None: ...
 
     def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None: ...
+
+    def hold_intent(self, intent_id: str, *, until: datetime) -> Intent:
+        """Keep an open intent from being concluded "not created" before `until`."""
+        ...
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...

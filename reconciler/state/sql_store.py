@@ -242,6 +242,25 @@ class SqlStateStore(ABC):
                 (push_id, outcome, datetime.now(UTC).isoformat(), intent_id),
             )
 
+    def hold_intent(self, intent_id: str, *, until: datetime) -> Intent:
+        """Keep an open intent from being concluded "not created" before `until`."""
+        with self._transaction(write=True):
+            rows = self._run(
+                "SELECT doc FROM pushctl_intents WHERE intent_id = ? AND outcome IS NULL",
+                (intent_id,),
+            )
+            if not rows:
+                raise StateError(
+                    f"intent {intent_id} is not open in {self.location}",
+                    hint="hold only intents listed by open_intents()",
+                )
+            held = Intent.model_validate_json(rows[0][0]).model_copy(update={"hold_until": until})
+            self._run(
+                "UPDATE pushctl_intents SET doc = ? WHERE intent_id = ?",
+                (held.model_dump_json(), intent_id),
+            )
+            return held
+
     def open_intents(self, app: str | None = None) -> list[Intent]:
         with self._transaction(write=False):
             return self._open_intents(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -69,6 +70,10 @@ class StateStore(Protocol):
         ...
 
     def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None: ...
+
+    def hold_intent(self, intent_id: str, *, until: datetime) -> Intent:
+        """Keep an open intent from being concluded "not created" before `until`."""
+        ...
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...
 

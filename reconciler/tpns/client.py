@@ -78,6 +78,8 @@ class TpnsClient:
         self.zone = envelope.parse_utc_offset(utc_offset)
         self.quota = quota if quota is not None else QuotaLedger(clock, app=access_id)
         self.retry = retry
+        #: Seconds a request may take before the client gives up on it.
+        self.timeout = timeout
         #: HTTP requests that may have reached TPNS, per path (connect failures excluded).
         self.calls_made: Counter[str] = Counter()
         self._auth = build_auth(auth, access_id=access_id, secret=secret, clock=clock)
@@ -137,17 +139,19 @@ class TpnsClient:
                 return envelope.push_result(reply, path=path)
             except TransportError as exc:
                 if exc.maybe_delivered:
-                    raise self._outcome_unknown(path, content, sent_at, str(exc)) from exc
+                    waited = self.timeout if exc.timed_out else None
+                    raise self._outcome_unknown(
+                        path, content, sent_at, str(exc), timed_out_after=waited
+                    ) from exc
                 if attempt + 1 == self.retry.attempts:
                     raise
                 await self._back_off(path, attempt, exc)
             except ApiError as exc:
                 if exc.code == _SERVICE_FAILURE:
                     raise self._outcome_unknown(path, content, sent_at, str(exc)) from exc
-                if exc.code != _RATE_LIMITED or attempt + 1 == self.retry.attempts:
-                    raise
-                if not paced:  # paced pushes wait for the pacer window on the next turn
-                    await self._back_off(path, attempt, exc)
+                # 1008028 included: TPNS documents no push it refused as too fast yet made,
+                # nor the opposite; the engine reads back before any new attempt.
+                raise
         raise AssertionError("unreachable: the retry loop returns or raises")
 
     async def _sent_exchange(
@@ -313,6 +317,7 @@ class TpnsClient:
                 f"{_describe(exc)}",
                 path=path,
                 maybe_delivered=True,
+                timed_out=isinstance(exc, httpx.TimeoutException),
             ) from exc
         self.calls_made[path] += 1
         log.debug("TPNS %s %s answered HTTP %d", self.access_id, path, response.status_code)
@@ -325,7 +330,13 @@ class TpnsClient:
         return envelope.decode(response.content, path=path)
 
     def _outcome_unknown(
-        self, path: str, content: bytes, sent_at: float, cause: str
+        self,
+        path: str,
+        content: bytes,
+        sent_at: float,
+        cause: str,
+        *,
+        timed_out_after: float | None = None,
     ) -> OutcomeUnknown:
         first_line = cause.splitlines()[0] if cause else "no answer"
         return OutcomeUnknown(
@@ -334,6 +345,7 @@ class TpnsClient:
             access_id=self.access_id,
             sent_at_unix=sent_at,
             body_digest=body_digest(content),
+            timed_out_after=timed_out_after,
         )
 
 
@@ -362,8 +374,10 @@ def _count(reply: dict[str, Any], *, path: str) -> int:
         raise MalformedResponse(f"TPNS {path} answered a non-numeric count", path=path) from exc
 
 
-def _transport_error(message: str, *, path: str, maybe_delivered: bool) -> TransportError:
-    error = TransportError(message, path=path, maybe_delivered=maybe_delivered)
+def _transport_error(
+    message: str, *, path: str, maybe_delivered: bool, timed_out: bool = False
+) -> TransportError:
+    error = TransportError(message, path=path, maybe_delivered=maybe_delivered, timed_out=timed_out)
     error.hint = (
         "TPNS may have acted on it; re-read the task's live status before repeating the call"
         if maybe_delivered
