@@ -167,7 +167,10 @@ def check_live_unchanged(
         task = live.get(change.push_id)
         if expected is None:
             continue
-        if task is None or fingerprint(task) != expected:
+        if task is None or (
+            fingerprint(task) != expected
+            and not _only_delivered_on(change, task, expected, fingerprint)
+        ):
             status = task.status.value if task else "not found"
             moved.append(f"{change.address} (push {change.push_id}, now {status})")
     if moved:
@@ -175,6 +178,27 @@ def check_live_unchanged(
             "live tasks changed since planning: " + ", ".join(moved),
             hint="plan is stale; run plan again",
         )
+
+
+#: Delivery moves on by itself: a stop, recall or override planned on a task that was
+#: delivering stays right when the task has since finished.
+DELIVERY_ORDER = (LiveStatus.INIT, LiveStatus.STARTED, LiveStatus.FINISHED)
+DELIVERY_TOLERANT = frozenset({Action.STOP, Action.RECALL, Action.OVERRIDE})
+
+
+def _only_delivered_on(
+    change: Change, task: LiveTask, expected: str, fingerprint: Callable[[LiveTask], str]
+) -> bool:
+    """The task changed only by delivering further, which leaves the planned call valid."""
+    planned = (change.before or {}).get("status")
+    if change.action not in DELIVERY_TOLERANT or task.status not in DELIVERY_ORDER:
+        return False
+    if planned not in {s.value for s in DELIVERY_ORDER}:
+        return False
+    was = LiveStatus(planned)
+    if DELIVERY_ORDER.index(task.status) < DELIVERY_ORDER.index(was):
+        return False
+    return fingerprint(task.model_copy(update={"status": was})) == expected
 
 
 class Executor:

@@ -151,6 +151,21 @@ async def test_plan_refused_when_live_status_changed_out_of_band(harness: Harnes
     assert (await harness.plan()).is_empty
 
 
+async def test_stop_planned_on_a_delivering_task_stays_current_when_it_finished(
+    harness: Harness,
+) -> None:
+    push_id = await bound(harness, "flash")
+    assert harness.task(push_id)["status"] == "PUSH_STARTED"
+    harness.write("flash", push_task("flash", state="stopped"))
+    plan = await harness.plan()
+    assert [c.action for c in plan.changes] == [Action.STOP]
+    harness.advance(120)  # delivery ends on its own between plan and apply
+    assert harness.task(push_id)["status"] == "PUSH_FINISHED"
+    report = await harness.apply(plan)
+    assert not report.failed
+    assert harness.task(push_id)["status"] == "PUSH_DELETED_PUSH_MSG"
+
+
 @pytest.mark.parametrize(
     ("desired", "path", "status"),
     [
