@@ -94,7 +94,7 @@ def check_seal(plan: Plan, *, key: bytes | None) -> SealVerdict:
     signed = seal.signature is not None
     if key is None or seal.signature is None:
         return SealVerdict(True, intact, signed, None, other_key=False)
-    valid = intact and hmac.compare_digest(seal.signature, plan_signature(seal.digest, key))
+    valid = hmac.compare_digest(seal.signature, plan_signature(seal.digest, key))
     return SealVerdict(True, intact, signed, valid, other_key=seal.key_id != key_id(key))
 
 
