@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
-from reconciler.cli.keys import audit_key
+from reconciler.cli.integrity import audit_key, check_inputs, check_plan_file
 from reconciler.cli.options import manifest_option, manifest_paths
 from reconciler.cli.plan_cmd import (
     emit_plan,
@@ -22,7 +22,6 @@ from reconciler.cli.plan_cmd import (
     plan_for,
     read_plan_file,
 )
-from reconciler.cli.plan_integrity import check_inputs, check_plan_file
 from reconciler.cli.progress import ApplyProgress, wants_bar
 from reconciler.cli.provenance import local_provenance
 from reconciler.domain.manifest.models import DeclaredTask

@@ -12,7 +12,7 @@ import os
 
 import click
 
-from reconciler.cli.keys import AUDIT_KEY_ENV, audit_key
+from reconciler.cli.integrity import AUDIT_KEY_ENV, audit_key
 from reconciler.cli.state_cmd import STATE_URL_KEY, open_state, state_url_option
 from reconciler.errors import AuditError, UsageError
 from reconciler.state import AuditHead, AuditVerification, StoredAuditRecord

@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.integrity import echo_integrity, sealed
 from reconciler.cli.options import manifest_option, manifest_paths
-from reconciler.cli.plan_integrity import echo_integrity, sealed
 from reconciler.domain.manifest.config import ConfigFileError
 from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.models import DeclaredTask

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import open_state_store
-from reconciler.cli.keys import audit_key
+from reconciler.cli.integrity import audit_key
 from reconciler.cli.provenance import local_provenance
 from reconciler.errors import StateError
 from reconciler.records import TaskBinding

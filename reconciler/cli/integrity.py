@@ -1,4 +1,8 @@
-"""Sealing saved plans and checking them before apply: the I/O around `domain/plan_seal.py`.
+"""Plan and audit keys from the environment; sealing plans and checking them before apply.
+
+This is the I/O around `domain/plan_seal.py`. Both keys are HMAC-SHA256 keys read from the
+environment only, here, so that no other module looks for them and no key is ever written to
+the state store or a plan file.
 
 `plan` records where a plan came from (commit, and a digest of each manifest and the config it
 read) and seals it, signed when PUSHCTL_PLAN_KEY is set. `apply PLANFILE` checks the seal before
@@ -16,7 +20,6 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.keys import PLAN_KEY_ENV, plan_key
 from reconciler.cli.provenance import git_head
 from reconciler.domain.manifest.loader import STDIN, manifest_files
 from reconciler.domain.plan import Plan, PlanSource
@@ -27,7 +30,34 @@ from reconciler.domain.plan_seal import (
     key_id,
     seal_plan,
 )
-from reconciler.errors import PushctlError, StalePlan, UsageError
+from reconciler.errors import ConfigError, PushctlError, StalePlan, UsageError
+
+PLAN_KEY_ENV = "PUSHCTL_PLAN_KEY"
+AUDIT_KEY_ENV = "PUSHCTL_AUDIT_KEY"
+#: Shorter keys are refused: an HMAC is only as strong as a key that cannot be guessed.
+MIN_KEY_CHARS = 16
+
+
+def plan_key(env: Mapping[str, str]) -> bytes | None:
+    """The key plans are signed with and checked against; None when not configured."""
+    return _key(env, PLAN_KEY_ENV)
+
+
+def audit_key(env: Mapping[str, str]) -> bytes | None:
+    """The key audit records are MAC'd with and verified against; None when not configured."""
+    return _key(env, AUDIT_KEY_ENV)
+
+
+def _key(env: Mapping[str, str], name: str) -> bytes | None:
+    value = env.get(name, "")
+    if not value:
+        return None
+    if len(value) < MIN_KEY_CHARS:
+        raise ConfigError(
+            f"{name} is set but shorter than {MIN_KEY_CHARS} characters",
+            hint="make one with `openssl rand -hex 32` and keep it in the CI secret store",
+        )
+    return value.encode("utf-8")
 
 
 def input_files(paths: Sequence[Path], config_path: Path) -> dict[str, str]:
