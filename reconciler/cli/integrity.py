@@ -113,10 +113,15 @@ def check_plan_file(plan: Plan, planfile: Path, env: Mapping[str, str]) -> None:
         )
 
 
+def compared_paths(files: Sequence[str]) -> list[Path]:
+    """The -f paths of `apply PLANFILE -f PATH`: files on disk, since stdin cannot be compared."""
+    if STDIN in files:
+        raise UsageError("apply PLANFILE -f - : stdin cannot be compared with the planned files")
+    return [Path(name) for name in files]
+
+
 def check_inputs(plan: Plan, planfile: Path, *, paths: Sequence[Path], config_path: Path) -> None:
     """Refuse (exit 4) when the manifests or config on disk differ from the ones planned."""
-    if any(str(path) == STDIN for path in paths):
-        raise UsageError("apply PLANFILE -f - : stdin cannot be compared with the planned files")
     if plan.source is None:
         raise StalePlan(
             f"{planfile} does not record the files it was made from",
