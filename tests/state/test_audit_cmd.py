@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli.main import cli
 from reconciler.errors import ConfigError
+from reconciler.records import TaskBinding
 from reconciler.state import AuditEntry, What, Where, Who, Why, open_store
 
 KEY = "audit-key-0123456789abcdef"
@@ -91,3 +92,23 @@ def test_a_short_audit_key_is_refused(tmp_path: Path) -> None:
 
     assert isinstance(result.exception, ConfigError)
     assert "PUSHCTL_AUDIT_KEY is set but shorter than 16 characters" in str(result.exception)
+
+
+def test_state_rm_writes_a_keyed_record_when_the_key_is_set(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    write_log(state, 1, key=KEY)
+    with open_store(f"sqlite:{state}", base_dir=tmp_path) as store:
+        store.put_binding(
+            TaskBinding(address="app/t9", app="app", push_id="9", created_by_pushctl=False)
+        )
+
+    removed = CliRunner().invoke(
+        cli,
+        ["state", "--state", f"sqlite:{state}", "rm", "app/t9", "--yes"],
+        env={"PUSHCTL_AUDIT_KEY": KEY},
+    )
+    verified = invoke(state, "verify", key=KEY)
+
+    assert removed.exit_code == 0, removed.output
+    assert verified.exit_code == 0, verified.output
+    assert "MACs checked with PUSHCTL_AUDIT_KEY: 2 records keyed." in verified.output
