@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
-from reconciler.cli.integrity import audit_key, check_inputs, check_plan_file
-from reconciler.cli.options import manifest_option, manifest_paths
+from reconciler.cli.integrity import audit_key, check_inputs, check_plan_file, compared_paths
+from reconciler.cli.options import manifest_option
 from reconciler.cli.plan_cmd import (
     emit_plan,
     load_valid_manifests,
@@ -185,7 +185,7 @@ def apply(
         plan = read_plan_file(planfile)
         # Before the config, the state or any client is opened: an altered plan gets nothing.
         check_plan_file(plan, planfile, os.environ)
-        paths = manifest_paths(files) if files else []
+        paths = compared_paths(files)
         workspace = open_workspace(ctx, paths or [planfile])
         if files:
             check_inputs(plan, planfile, paths=paths, config_path=workspace.config_path)
