@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.integrity import audit_key, check_inputs, check_plan_file, compared_paths
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option
 from reconciler.cli.plan_cmd import (
     emit_plan,
@@ -29,6 +30,7 @@ from reconciler.domain.plan import Action, Plan
 from reconciler.engine.apply import ApplyReport, ChangeOutcome
 from reconciler.engine.apply_session import ApplyRun, run_apply
 from reconciler.errors import ApplyFailed, PushctlError, UsageError
+from reconciler.state import AuditHead
 from reconciler.state.store import LockHolder
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -82,12 +84,15 @@ def new_run(
 
 async def apply_and_close(
     workspace: Workspace, plan: Plan, run: ApplyRun, *, extra_apps: Sequence[str] = ()
-) -> ApplyReport:
+) -> tuple[ApplyReport, AuditHead]:
+    """The report, and the audit log's head once the run's records are written."""
     store = workspace.open_state()
+    store.use_audit_key(audit_key(workspace.env))
     apps = sorted({c.app for c in plan.changes} | set(extra_apps))
     clients = workspace.clients(apps)
     try:
-        return await run_apply(plan, store=store, clients=clients, run=run)
+        result = await run_apply(plan, store=store, clients=clients, run=run)
+        return result, store.audit_head()
     finally:
         for client in clients.values():
             await client.aclose()
@@ -125,6 +130,14 @@ def report(result: ApplyReport) -> None:
     click.echo(f"\nApply complete: {changed} change(s) made.")
 
 
+def report_head(head: AuditHead, out: Path | None) -> None:
+    """Print the audit log's head: a checkpoint CI keeps for `audit verify --expect-head`."""
+    click.echo(f"Audit head: {head}")
+    if out is not None:
+        with out.open("a", encoding="utf-8") as sink:
+            sink.write(f"audit_head={head}\n")
+
+
 def check_converged(workspace: Workspace, tasks: list[DeclaredTask]) -> None:
     after = asyncio.run(plan_for(workspace, tasks, [], targets=frozenset(), refresh="auto"))
     if after.is_empty:
@@ -147,6 +160,12 @@ def check_converged(workspace: Workspace, tasks: list[DeclaredTask]) -> None:
     show_default=True,
     help="How long to wait for another run's lock (e.g. 0, 30s, 2m). Exit 3 if not acquired.",
 )
+@click.option(
+    "--audit-head-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append `audit_head=SEQ:HASH` to this file (e.g. $GITHUB_OUTPUT), for "
+    "`audit verify --expect-head`.",
+)
 @accept_duplicate_risk_option
 @click.option(
     "--allow-local-state",
@@ -161,18 +180,26 @@ def apply(
     files: tuple[str, ...],
     auto_approve: bool,
     lock_timeout: str,
+    audit_head_out: Path | None,
     accept_duplicate_risk: bool,
     allow_local_state: bool,
 ) -> None:
-    """Apply a saved plan exactly (PLANFILE), or plan, confirm and apply (-f PATH)."""
+    """Apply a saved plan exactly (PLANFILE), or plan, confirm and apply (-f PATH).
+
+    PLANFILE -f PATH applies the plan only if the manifests and config under PATH are the ones
+    it was made from (exit 4 naming the files that changed).
+    """
     timeout = parse_duration(lock_timeout)
-    if planfile is not None and files:
-        raise UsageError("give a PLANFILE or -f PATH, not both")
     color = global_options(ctx).color
     if planfile is not None:
         plan = read_plan_file(planfile)
-        workspace = open_workspace(ctx, [planfile])
+        # Before the config, the state or any client is opened: an altered plan gets nothing.
+        check_plan_file(plan, planfile, os.environ)
+        paths = compared_paths(files)
+        workspace = open_workspace(ctx, paths or [planfile])
         refuse_local_state_in_ci(workspace.state, workspace.env, allow=allow_local_state)
+        if files:
+            check_inputs(plan, planfile, paths=paths, config_path=workspace.config_path)
         tasks: list[DeclaredTask] = []
         if not plan.applyable:
             raise PushctlError(
@@ -205,7 +232,8 @@ def apply(
     total = sum(1 for c in plan.changes if c.action is not Action.NO_OP)
     with ApplyProgress(total, bar=wants_bar(sys.stdout, os.environ), color=color) as progress:
         run = new_run(workspace, timeout, on_outcome=progress)
-        result = asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents))
+        result, head = asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents))
+    report_head(head, audit_head_out)
     report(result)
     if tasks:
         check_converged(workspace, tasks)

@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "import": "reconciler.cli.import_cmd:import_",
     "state": "reconciler.cli.state_cmd:state",
     "force-unlock": "reconciler.cli.state_cmd:force_unlock",
-    "audit": "reconciler.cli.state_cmd:audit",
+    "audit": "reconciler.cli.audit_cmd:audit",
     "emulator": "reconciler.cli.emulator_cmd:emulator",
     "version": "reconciler.cli.main:version",
 }

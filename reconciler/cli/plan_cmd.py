@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.integrity import echo_integrity, sealed
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option, manifest_paths
 from reconciler.cli.state_choice import state_option
 from reconciler.domain.manifest.config import ConfigFileError
@@ -17,7 +19,7 @@ from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
 from reconciler.domain.manifest.validate import validate_tasks
-from reconciler.domain.plan import Diagnostic, Plan
+from reconciler.domain.plan import Diagnostic, Plan, summarize
 from reconciler.engine.planning import PlanRequest, build_plan
 from reconciler.errors import ManifestError, PushctlError, SourceProblem, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
@@ -178,7 +180,7 @@ def plan(
     for target in targets:
         if target not in {t.address for t in tasks}:
             raise UsageError(f"--target {target}: no such task in the manifests (use app/name)")
-    result = asyncio.run(
+    planned = asyncio.run(
         plan_for(
             workspace,
             tasks,
@@ -187,6 +189,11 @@ def plan(
             refresh=refresh,
             accept_duplicate_risk=accept_duplicate_risk,
         )
+    )
+    if not planned.summary:
+        planned = planned.model_copy(update={"summary": summarize(planned.changes)})
+    result = sealed(
+        planned, paths=manifest_paths(files), config_path=workspace.config_path, env=workspace.env
     )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -222,8 +229,16 @@ def read_plan_file(path: Path) -> Plan:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
-    """Print a saved plan."""
-    emit_plan(read_plan_file(planfile), fmt, color=global_options(ctx).color)
+    """Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse it).
+
+    With --format json the plan goes to stdout and the integrity lines to stderr.
+    """
+    saved = read_plan_file(planfile)
+    emit_plan(saved, fmt, color=global_options(ctx).color)
+    if fmt != "json":
+        click.echo()
+    if not echo_integrity(saved, os.environ, to_stderr=fmt == "json"):
+        ctx.exit(1)
 
 
 @click.command()

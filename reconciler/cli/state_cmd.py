@@ -1,4 +1,4 @@
-"""`pushctl state`, `pushctl force-unlock` and `pushctl audit`: look into and repair the state.
+"""`pushctl state` and `pushctl force-unlock`: look into and repair the state.
 
 The store comes from pushctl.yaml's `state:` key; the hidden `--state URL` option overrides it
 (tests, and inspecting another store without a config file).
@@ -15,22 +15,25 @@ from datetime import UTC, datetime
 import click
 
 from reconciler.cli.context import open_state_store
+from reconciler.cli.integrity import audit_key
 from reconciler.cli.provenance import local_provenance
 from reconciler.cli.state_choice import state_option
-from reconciler.errors import AuditError, StateError
+from reconciler.errors import StateError
 from reconciler.records import TaskBinding
 from reconciler.state import (
     AuditEntry,
     Provenance,
     StateStore,
-    StoredAuditRecord,
     What,
 )
 
 
 def open_state(ctx: click.Context) -> StateStore:
     """The --state / PUSHCTL_STATE store if given, else the one pushctl.yaml names."""
-    return open_state_store(ctx)
+    store = open_state_store(ctx)
+    # Records written by hand (state rm, force-unlock) are MAC'd like apply's.
+    store.use_audit_key(audit_key(os.environ))
+    return store
 
 
 def provenance() -> Provenance:
@@ -155,62 +158,6 @@ def force_unlock(ctx: click.Context, lock_id: str, yes: bool) -> None:
         what = What(action="force-unlock", request={"lock_id": lock_id, "apps": apps})
         record_state_change(store, what, origin=provenance(), run_id=str(uuid.uuid4()))
     click.echo(f"Released lock {lock_id}, held by {holder.describe()}.")
-
-
-# -- pushctl audit ---------------------------------------------------------------------------
-
-
-@click.group()
-@state_option
-def audit() -> None:
-    """Read and verify the tamper-evident audit log."""
-
-
-@audit.command("log")
-@click.option("--address", help="Only the records of this task (app/name).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.pass_context
-def audit_log(ctx: click.Context, address: str | None, as_json: bool) -> None:
-    """Print the audit history, oldest first."""
-    with open_state(ctx) as store:
-        records = store.audit_records(address=address)
-    for record in records:
-        click.echo(audit_json(record) if as_json else audit_line(record))
-
-
-def audit_json(record: StoredAuditRecord) -> str:
-    fields = {"seq": record.seq, "prev_hash": record.prev_hash, "hash": record.hash}
-    return json.dumps({**fields, **record.entry.model_dump(mode="json")}, ensure_ascii=False)
-
-
-def audit_line(record: StoredAuditRecord) -> str:
-    entry = record.entry
-    when = entry.when.isoformat().replace("+00:00", "Z")
-    who = entry.who.user + (f" (ci: {entry.who.ci_actor})" if entry.who.ci_actor else "")
-    parts = [f"#{record.seq}", when, entry.kind, entry.what.action, entry.what.address or "-"]
-    if entry.what.push_id:
-        parts.append(f"push {entry.what.push_id}")
-    parts.append(f"by {who}")
-    if entry.result is not None:
-        outcome = f"ret_code {entry.result.ret_code}"
-        parts.append(outcome + (f": {entry.result.err_msg}" if entry.result.err_msg else ""))
-    return "  ".join(parts)
-
-
-@audit.command("verify")
-@click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Check the hash chain; exit 1 naming the first bad record."""
-    with open_state(ctx) as store:
-        verdict = store.verify_audit()
-        location = store.location
-    if not verdict.ok:
-        raise AuditError(
-            f"audit log in {location} is broken at record {verdict.first_bad_seq}: "
-            f"{verdict.problem} ({verdict.detail})",
-            hint="the log was altered outside pushctl; compare with a backup of the state",
-        )
-    click.echo(f"Audit log verified: {verdict.count} records, chain intact.")
 
 
 def _register_edits() -> None:

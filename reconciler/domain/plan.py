@@ -1,7 +1,7 @@
 """The Plan: a frozen value that says which TPNS calls close the gap, and why.
 
-This module owns the plan's types and its JSON form (`format_version` 1.0, DESIGN.md section 4).
-Apply takes only a Plan; the reason text explains and never steers.
+This module owns the plan's types and its JSON form (`format_version` 1.1: 1.0 plus `source`
+and `seal`). Apply takes only a Plan; the reason text explains and never steers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 
 class Action(StrEnum):
@@ -111,6 +111,26 @@ class ApiUsage(_Frozen):
         return sum(self.calls.values())
 
 
+class PlanSource(_Frozen):
+    """What the plan was made from: the commit, and the manifests and config it read."""
+
+    #: GITHUB_SHA, CI_COMMIT_SHA or `git rev-parse HEAD`; None outside CI and git.
+    commit: str | None = None
+    #: SHA-256 over `inputs` (canonical JSON).
+    inputs_digest: str = ""
+    #: Path (relative to the config's folder where it lies inside it) -> SHA-256 of the file.
+    inputs: dict[str, str] = Field(default_factory=dict)
+
+
+class PlanSeal(_Frozen):
+    """The plan's own digest, and its HMAC-SHA256 signature when a plan key was set."""
+
+    digest: str
+    signature: str | None = None
+    #: Names the key (a digest of it, never the key) so a wrong key can be told from a forgery.
+    key_id: str | None = None
+
+
 class Plan(_Frozen):
     format_version: str = FORMAT_VERSION
     tool_version: str
@@ -130,6 +150,9 @@ class Plan(_Frozen):
     state_serials: dict[str, int] = Field(default_factory=dict)
     #: push id -> fingerprint of the live record read while planning.
     live_fingerprints: dict[str, str] = Field(default_factory=dict)
+    source: PlanSource | None = None
+    #: Over every other field: apply refuses a plan whose seal does not match (plan_seal.py).
+    seal: PlanSeal | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -140,6 +163,10 @@ class Plan(_Frozen):
         if not self.state_serials:
             # An addition to format 1.0: plans without changes keep the 1.0 field list.
             del document["state_serials"]
+        for added in ("source", "seal"):
+            # Additions of format 1.1, written by `plan`: an in-memory plan has neither.
+            if document[added] is None:
+                del document[added]
         return json.dumps(document, indent=indent, sort_keys=False) + "\n"
 
     @classmethod

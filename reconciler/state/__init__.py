@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from reconciler.state.audit import (
     AuditEntry,
-    AuditVerification,
     Provenance,
     Result,
     StoredAuditRecord,
@@ -15,12 +14,14 @@ from reconciler.state.audit import (
     provenance_from_env,
     redact,
 )
+from reconciler.state.audit_verify import AuditHead, AuditVerification
 from reconciler.state.lock import AppLock, LockHolder, LockLease
 from reconciler.state.store import StateStore, open_store
 
 __all__ = [
     "AppLock",
     "AuditEntry",
+    "AuditHead",
     "AuditVerification",
     "LockHolder",
     "LockLease",

@@ -1,12 +1,16 @@
 """The hash-chained audit log shared by both state backends (DESIGN.md section 6).
 
 Each record is canonical JSON; its hash is SHA-256 over the previous record's hash followed by
-its own canonical body, so changing, removing or reordering any record breaks the chain.
+its own canonical body, so changing, removing or reordering any record breaks the chain. Anyone
+who can write the store can recompute those hashes, so with an audit key each record also gets
+a MAC (HMAC-SHA256) over every stored column: without the key a rewritten chain cannot be given
+valid MACs. Records carry a version: 1 (no `v` field, no MAC) from before MACs existed, 2 since.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,9 +24,12 @@ from reconciler.records import Frozen
 #: prev_hash of the first record.
 GENESIS_HASH = "0" * 64
 REDACTED = "***"
+#: The record version written now: 2 adds the `v` field and the keyed MAC.
+RECORD_VERSION = 2
+#: Prefix of every MAC'd message, so an audit MAC is never valid as any other MAC of the key.
+MAC_LABEL = "pushctl-audit-mac/2"
 
 AuditKind = Literal["intent", "outcome", "state"]
-AuditProblem = Literal["changed", "removed", "reordered"]
 
 # Words that mark a key as holding a credential: "secretKey", "X-Signature", "Authorization".
 _SECRET_KEY_WORDS = frozenset({"secret", "sign", "signature", "authorization"})
@@ -89,22 +96,15 @@ class AuditEntry(Frozen):
 
 
 class StoredAuditRecord(Frozen):
-    """An audit record as kept in the store: its place in the chain and its hash."""
+    """An audit record as kept in the store: its place in the chain, its hash and MAC."""
 
     seq: int
     prev_hash: str
     hash: str
     entry: AuditEntry
-
-
-class AuditVerification(Frozen):
-    """The verdict of `verify_audit`: `count` records read; the first problem, if any."""
-
-    ok: bool
-    count: int
-    first_bad_seq: int | None = None
-    problem: AuditProblem | None = None
-    detail: str = ""
+    version: int = RECORD_VERSION
+    #: HMAC-SHA256 over the stored columns; None when written without an audit key.
+    mac: str | None = None
 
 
 class Provenance(Frozen):
@@ -116,12 +116,18 @@ class Provenance(Frozen):
 
 
 class AuditRow(Frozen):
-    """An audit record exactly as stored: the hashed body text is kept byte for byte."""
+    """An audit record exactly as stored: the hashed body text is kept byte for byte.
+
+    `address` is a copy of the body's `what.address`, kept as a column for lookups; verify
+    checks that the two agree, so editing the column cannot hide a record.
+    """
 
     seq: int
     prev_hash: str
     hash: str
     body: str
+    address: str | None = None
+    mac: str | None = None
 
 
 def canonical_json(value: Any) -> str:
@@ -133,79 +139,52 @@ def record_hash(prev_hash: str, body: str) -> str:
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def chain_row(entry: AuditEntry, *, seq: int, prev_hash: str) -> AuditRow:
-    """The row that appends `entry` after the record whose hash is `prev_hash`."""
+def record_mac(key: bytes, row: AuditRow) -> str:
+    """HMAC-SHA256 of every stored column but the MAC itself.
+
+    prev_hash ties the MAC to the record before, so a removed, inserted or reordered record
+    breaks a MAC too, not only a hash.
+    """
+    message = canonical_json([MAC_LABEL, row.seq, row.prev_hash, row.hash, row.address, row.body])
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def mac_matches(key: bytes, row: AuditRow) -> bool:
+    return row.mac is not None and hmac.compare_digest(row.mac, record_mac(key, row))
+
+
+def chain_row(entry: AuditEntry, *, seq: int, prev_hash: str, key: bytes | None = None) -> AuditRow:
+    """The row that appends `entry` after the record whose hash is `prev_hash`.
+
+    With an audit key the row carries its MAC; without one, only the hash chain.
+    """
     # Key-named credentials are masked again here so that no caller can store one by mistake.
     safe = entry.model_copy(
         update={"what": entry.what.model_copy(update={"request": redact(entry.what.request, ())})}
     )
-    body = canonical_json({"seq": seq, **safe.model_dump(mode="json")})
-    return AuditRow(seq=seq, prev_hash=prev_hash, hash=record_hash(prev_hash, body), body=body)
+    body = canonical_json({"seq": seq, "v": RECORD_VERSION, **safe.model_dump(mode="json")})
+    row = AuditRow(
+        seq=seq,
+        prev_hash=prev_hash,
+        hash=record_hash(prev_hash, body),
+        body=body,
+        address=entry.what.address,
+    )
+    return row if key is None else row.model_copy(update={"mac": record_mac(key, row)})
 
 
 def stored_record(row: AuditRow) -> StoredAuditRecord:
     fields = json.loads(row.body)
     fields.pop("seq", None)
+    version = fields.pop("v", 1)
     return StoredAuditRecord(
-        seq=row.seq, prev_hash=row.prev_hash, hash=row.hash, entry=AuditEntry(**fields)
+        seq=row.seq,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        entry=AuditEntry(**fields),
+        version=version,
+        mac=row.mac,
     )
-
-
-def verify_chain(rows: Sequence[AuditRow], *, head: tuple[int, str] | None) -> AuditVerification:
-    """Check every link; `head` is the (count, last hash) the store recorded with the last append.
-
-    Rows come in stored seq order. The first problem found is reported.
-    """
-    hashes_at = {row.hash: index for index, row in enumerate(rows)}
-    prev_hash, expected_seq = GENESIS_HASH, 1
-    for index, row in enumerate(rows):
-        found = _row_problem(
-            row, index=index, prev_hash=prev_hash, expected_seq=expected_seq, hashes_at=hashes_at
-        )
-        if found is not None:
-            seq, problem, detail = found
-            return AuditVerification(
-                ok=False, count=len(rows), first_bad_seq=seq, problem=problem, detail=detail
-            )
-        prev_hash, expected_seq = row.hash, row.seq + 1
-    count = len(rows)
-    if head is not None and (head[0] != count or head[1] != prev_hash):
-        return AuditVerification(
-            ok=False,
-            count=count,
-            first_bad_seq=count + 1,
-            problem="removed",
-            detail=f"the log ends at record {count} but {head[0]} were written",
-        )
-    return AuditVerification(ok=True, count=count)
-
-
-def _row_problem(
-    row: AuditRow, *, index: int, prev_hash: str, expected_seq: int, hashes_at: Mapping[str, int]
-) -> tuple[int, AuditProblem, str] | None:
-    """(first bad seq, problem, detail) when `row` does not follow on from the rows before it."""
-    body_seq = _body_seq(row.body)
-    if body_seq is None or record_hash(row.prev_hash, row.body) != row.hash:
-        return row.seq, "changed", f"record {row.seq} does not match its hash"
-    if row.prev_hash == prev_hash and row.seq == body_seq == expected_seq:
-        return None
-    if hashes_at.get(row.prev_hash, -1) > index or body_seq < expected_seq:
-        return row.seq, "reordered", f"record {body_seq} is stored out of order, as {row.seq}"
-    if body_seq > expected_seq:
-        return expected_seq, "removed", f"record {expected_seq} is missing (next: {body_seq})"
-    if row.seq != body_seq:
-        return row.seq, "changed", f"record {body_seq} was renumbered to {row.seq}"
-    # Numbering is whole but the link is broken: the previous record was rewritten, hash and all.
-    seq = row.seq if index == 0 else expected_seq - 1
-    return seq, "changed", f"record {seq} was rewritten: record {row.seq} no longer links to it"
-
-
-def _body_seq(body: str) -> int | None:
-    try:
-        seq = json.loads(body).get("seq")
-    except (ValueError, AttributeError):
-        return None
-    return seq if isinstance(seq, int) else None
 
 
 def redact(obj: Any, secrets: Iterable[str]) -> Any:

@@ -38,7 +38,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "
     "lock_key BIGINT NOT NULL, backend_pid INTEGER NOT NULL, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_audit (seq BIGINT PRIMARY KEY, prev_hash TEXT NOT NULL, "
-    "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL)",
+    "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL, mac TEXT)",
+    # A store made before audit MACs existed gets the column; its records stay version 1.
+    "ALTER TABLE pushctl_audit ADD COLUMN IF NOT EXISTS mac TEXT",
     "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
     "CREATE TABLE IF NOT EXISTS pushctl_calls (app TEXT NOT NULL, path TEXT NOT NULL, "
     "at DOUBLE PRECISION NOT NULL)",

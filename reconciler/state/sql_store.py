@@ -21,17 +21,16 @@ from reconciler.state.audit import (
     GENESIS_HASH,
     AuditEntry,
     AuditRow,
-    AuditVerification,
     StoredAuditRecord,
     chain_row,
     stored_record,
-    verify_chain,
 )
+from reconciler.state.audit_verify import AuditHead, AuditVerification, verify_chain
 
 SCHEMA_VERSION = "1"
 
 Row = tuple[Any, ...]
-AUDIT_SELECT = "SELECT seq, prev_hash, hash, body FROM pushctl_audit"
+AUDIT_SELECT = "SELECT seq, prev_hash, hash, address, body, mac FROM pushctl_audit"
 #: What `state migrate` copies, table -> columns (the first orders the rows). Locks stay.
 MIGRATED_TABLES: dict[str, tuple[str, ...]] = {
     "pushctl_meta": ("key", "value"),
@@ -40,7 +39,7 @@ MIGRATED_TABLES: dict[str, tuple[str, ...]] = {
     "pushctl_tombstones": ("address", "app", "doc"),
     "pushctl_intents": ("intent_id", "app", "address", "doc", "push_id", "outcome", "closed_at"),
     "pushctl_calls": ("at", "app", "path"),
-    "pushctl_audit": ("seq", "prev_hash", "hash", "address", "body"),
+    "pushctl_audit": ("seq", "prev_hash", "hash", "address", "body", "mac"),
 }
 #: Seconds a logged TPNS call is kept: far beyond any rate-limit window (one hour).
 CALL_LOG_RETENTION = 86400.0
@@ -52,6 +51,8 @@ class SqlStateStore(ABC):
     location: str
     #: Appended to the audit head read, so that concurrent appends queue up (PostgreSQL).
     lock_rows_clause: str = ""
+    #: The audit key records are MAC'd with and verified against (None: hash chain only).
+    _audit_key: bytes | None = None
 
     @abstractmethod
     def _transaction(self, *, write: bool) -> AbstractContextManager[None]:
@@ -330,14 +331,20 @@ class SqlStateStore(ABC):
 
     # -- audit ----------------------------------------------------------------------------
 
+    def use_audit_key(self, key: bytes | None) -> None:
+        """MAC every record appended from now on, and check MACs in `verify_audit`."""
+        self._audit_key = key
+
     def append_audit(self, record: AuditEntry) -> StoredAuditRecord:
         with self._transaction(write=True):
             count = int(self._meta("audit_count", for_update=True))
-            row = chain_row(record, seq=count + 1, prev_hash=self._meta("audit_hash"))
+            row = chain_row(
+                record, seq=count + 1, prev_hash=self._meta("audit_hash"), key=self._audit_key
+            )
             self._run(
-                "INSERT INTO pushctl_audit (seq, prev_hash, hash, address, body) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (row.seq, row.prev_hash, row.hash, record.what.address, row.body),
+                "INSERT INTO pushctl_audit (seq, prev_hash, hash, address, body, mac) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (row.seq, row.prev_hash, row.hash, row.address, row.body, row.mac),
             )
             self._run(
                 "UPDATE pushctl_meta SET value = ? WHERE key = 'audit_count'", (str(row.seq),)
@@ -353,11 +360,18 @@ class SqlStateStore(ABC):
                 rows = self._run(f"{AUDIT_SELECT} WHERE address = ? ORDER BY seq", (address,))
         return [self._parsed(row) for row in _audit_rows(rows)]
 
-    def verify_audit(self) -> AuditVerification:
+    def audit_head(self) -> AuditHead:
+        """The newest record's seq and hash: the checkpoint apply prints."""
+        with self._transaction(write=False):
+            return AuditHead(seq=int(self._meta("audit_count")), hash=self._meta("audit_hash"))
+
+    def verify_audit(self, *, expect_head: AuditHead | None = None) -> AuditVerification:
         with self._transaction(write=False):
             rows = self._run(f"{AUDIT_SELECT} ORDER BY seq")
             head = (int(self._meta("audit_count")), self._meta("audit_hash"))
-        return verify_chain(list(_audit_rows(rows)), head=head)
+        return verify_chain(
+            list(_audit_rows(rows)), head=head, key=self._audit_key, expect_head=expect_head
+        )
 
     def _parsed(self, row: AuditRow) -> StoredAuditRecord:
         try:
@@ -370,5 +384,12 @@ class SqlStateStore(ABC):
 
 
 def _audit_rows(rows: list[Row]) -> Iterator[AuditRow]:
-    for seq, prev_hash, hash_, body in rows:
-        yield AuditRow(seq=int(seq), prev_hash=str(prev_hash), hash=str(hash_), body=str(body))
+    for seq, prev_hash, hash_, address, body, mac in rows:
+        yield AuditRow(
+            seq=int(seq),
+            prev_hash=str(prev_hash),
+            hash=str(hash_),
+            body=str(body),
+            address=None if address is None else str(address),
+            mac=None if mac is None else str(mac),
+        )

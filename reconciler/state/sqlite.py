@@ -35,7 +35,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "
     "doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_audit (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, "
-    "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL)",
+    "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL, mac TEXT)",
     "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
     "CREATE TABLE IF NOT EXISTS pushctl_calls (app TEXT NOT NULL, path TEXT NOT NULL, "
     "at REAL NOT NULL)",
@@ -54,7 +54,14 @@ class SqliteStateStore(SqlStateStore):
         with self._transaction(write=True):
             for statement in SCHEMA:
                 self._run(statement)
+            self._add_audit_mac_column()
             self._init_meta()
+
+    def _add_audit_mac_column(self) -> None:
+        """A file made before audit MACs existed gets the column; its records stay version 1."""
+        columns = {str(row[1]) for row in self._run("PRAGMA table_info(pushctl_audit)")}
+        if "mac" not in columns:
+            self._run("ALTER TABLE pushctl_audit ADD COLUMN mac TEXT")
 
     def _connect(self, path: Path) -> sqlite3.Connection:
         try:

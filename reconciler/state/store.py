@@ -15,7 +15,8 @@ from typing import Any, Protocol, Self
 
 from reconciler.errors import StateError
 from reconciler.records import Intent, StateSnapshot, TaskBinding
-from reconciler.state.audit import AuditEntry, AuditVerification, StoredAuditRecord
+from reconciler.state.audit import AuditEntry, StoredAuditRecord
+from reconciler.state.audit_verify import AuditHead, AuditVerification
 from reconciler.state.lock import AppLock, LockHolder, LockLease
 from reconciler.state.postgres import PostgresStateStore
 from reconciler.state.sqlite import SqliteStateStore
@@ -110,11 +111,17 @@ class StateStore(Protocol):
         """Take away a dead run's locks; StateError when no lock has that id."""
         ...
 
+    def use_audit_key(self, key: bytes | None) -> None:
+        """MAC the audit records appended from now on with `key`, and check MACs on verify."""
+        ...
+
     def append_audit(self, record: AuditEntry) -> StoredAuditRecord: ...
 
     def audit_records(self, *, address: str | None = None) -> list[StoredAuditRecord]: ...
 
-    def verify_audit(self) -> AuditVerification: ...
+    def audit_head(self) -> AuditHead: ...
+
+    def verify_audit(self, *, expect_head: AuditHead | None = None) -> AuditVerification: ...
 
     def export_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Everything but the locks, for `state migrate`."""

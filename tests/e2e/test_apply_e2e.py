@@ -7,6 +7,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from reconciler.domain.plan import Plan
+from reconciler.domain.plan_seal import seal_plan
+
 from .conftest import ANDROID_ID, CANARY, Project, config_yaml
 from .manifests import adopted_task, android_task, docs
 
@@ -20,6 +23,12 @@ def tomorrow() -> str:
 
 def pushes(project: Project) -> list[dict[str, Any]]:
     return [e for e in project.emulator.ledger() if e["path"] == "/v3/push/app"]
+
+
+def resealed(document: dict[str, Any]) -> str:
+    """An edited plan sealed again, as `plan` would have written it: stale, not tampered."""
+    plan = Plan.model_validate({**document, "seal": None})
+    return seal_plan(plan, key=None).to_json()
 
 
 def apply_ok(project: Project) -> str:
@@ -139,7 +148,7 @@ def test_stale_plans_make_no_call(project: Project) -> None:
     # The deadline passed.
     saved = json.loads((project.root / "stop.json").read_text())
     expired = dict(saved, not_after=(datetime.now(UTC) - timedelta(minutes=1)).isoformat())
-    (project.root / "expired.json").write_text(json.dumps(expired))
+    (project.root / "expired.json").write_text(resealed(expired))
     result = project.run("apply", "expired.json")
     assert result.returncode == 4, result.stderr
     assert "expired" in result.stderr
@@ -147,7 +156,7 @@ def test_stale_plans_make_no_call(project: Project) -> None:
     # The state of the plan's app moved: another apply to it ran in between.
     serials = saved["state_serials"]
     moved = dict(saved, state_serials={**serials, "shop-android": serials["shop-android"] - 1})
-    (project.root / "moved.json").write_text(json.dumps(moved))
+    (project.root / "moved.json").write_text(resealed(moved))
     result = project.run("apply", "moved.json")
     assert result.returncode == 4
     assert "state of app shop-android moved since planning" in result.stderr

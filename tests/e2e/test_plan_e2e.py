@@ -69,7 +69,7 @@ def test_saved_plan_shows_in_every_format(project: Project) -> None:
     project.write("manifests/a.yaml", android_task("promo"))
     assert project.run("plan", "-f", "manifests", "--out", "plan.json").returncode == 0
     saved = json.loads((project.root / "plan.json").read_text())
-    assert saved["format_version"] == "1.0"
+    assert saved["format_version"] == "1.1"
     assert saved["changes"][0]["action"] == "create"
     assert saved["changes"][0]["api_calls"][0]["path"] == "/v3/push/app"
     text = project.run("show", "plan.json")

@@ -55,7 +55,7 @@ def test_plan_file_round_trips(full_plan: Plan) -> None:
 def test_plan_fields_follow_the_contract(full_plan: Plan) -> None:
     document = json.loads(render_plan_json(full_plan))
     assert list(document) == PLAN_FIELDS
-    assert document["format_version"] == "1.0"
+    assert document["format_version"] == "1.1"
     assert document["applyable"] is False
     assert document["not_after"] == "2026-11-30T09:00:00+08:00"
     assert set(document["changes"][0]) >= CHANGE_FIELDS

@@ -17,8 +17,8 @@ from reconciler.state.audit import (
     canonical_json,
     chain_row,
     record_hash,
-    verify_chain,
 )
+from reconciler.state.audit_verify import verify_chain
 
 
 def chain(count: int) -> list[AuditRow]:
