@@ -101,7 +101,7 @@ def validate_push(
     message = _message(body, settings)
     environment = _environment(body, platform)
     title, content = _title_content(message, platform=platform, message_type=message_type)
-    _check_ios_message(message, message_type)
+    _check_ios_message(message, platform=platform, message_type=message_type, settings=settings)
     targets, invalid = _targets(body, audience, settings)
     upload_id = _upload_id(body, audience)
     _check_broadcast_only(body, audience)
@@ -187,11 +187,19 @@ def _title_content(
     return values[0], values[1]
 
 
-def _check_ios_message(message: dict[str, Any], message_type: str) -> None:
+def _check_ios_message(
+    message: dict[str, Any], *, platform: Platform, message_type: str, settings: EmulatorSettings
+) -> None:
     ios = message.get("ios")
     if ios is None:
+        if platform == "ios" and settings.require_ios_object:
+            raise Refusal(MISSING_PARAMETER, "message.ios (with aps) is required for iOS apps")
         return
-    aps = ios.get("aps") if isinstance(ios, dict) else None
+    if not isinstance(ios, dict):
+        raise Refusal(INVALID_PARAMETER, "message.ios must be an object")
+    aps = ios.get("aps")
+    if aps is None:
+        raise Refusal(MISSING_PARAMETER, "message.ios.aps is required when message.ios is given")
     if not isinstance(aps, dict):
         raise Refusal(INVALID_PARAMETER, "message.ios.aps must be an object")
     silent = aps.get("content-available") == 1
@@ -200,9 +208,15 @@ def _check_ios_message(message: dict[str, Any], message_type: str) -> None:
     if message_type == "message":
         if not silent:
             raise Refusal(INVALID_PARAMETER, "an iOS silent message needs content-available: 1")
-        loud = sorted({"alert", "sound", "badge_type"} & set(aps))
+        # The SDKs always send "badge_type": 0, and PHP "alert": null, "sound": "": unset.
+        loud = sorted(key for key in ("alert", "sound", "badge_type") if not _is_zero(aps.get(key)))
         if loud:
             raise Refusal(INVALID_PARAMETER, f"an iOS silent message cannot carry {loud}")
+
+
+def _is_zero(value: object) -> bool:
+    """Unset as the SDKs serialise it: null, "", 0, false, or an empty object."""
+    return is_unset(value) or value == {}
 
 
 def _targets(
@@ -226,7 +240,17 @@ def _targets(
         values = values[:1]  # only the first entry is used (section 4.2)
     if key == "token_list":
         return _split_tokens(body, values, settings)
+    _check_accounts(values, settings)
     return tuple(values), ()
+
+
+def _check_accounts(accounts: list[str], settings: EmulatorSettings) -> None:
+    low, high = settings.min_account_length, settings.max_account_length
+    wrong = [account for account in accounts if not low <= len(account) <= high]
+    if wrong:
+        raise Refusal(
+            INVALID_PARAMETER, f"accounts must have {low}-{high} characters, not {wrong[:3]}"
+        )
 
 
 def _split_tokens(

@@ -13,6 +13,8 @@ from types import MappingProxyType
 from typing import Literal
 
 Platform = Literal["android", "ios"]
+#: What a date-range query with `limit` over the maximum gets (section 10 item 16: cap).
+OverLimit = Literal["cap", "refuse"]
 
 #: Why a task-management call (or an override) was refused -> the ret_code returned.
 #: Section 10 item 4 recommends 1008007 for all of them; keeping them apart lets a test or a
@@ -29,6 +31,9 @@ DEFAULT_REFUSAL_CODES: Mapping[str, int] = MappingProxyType(
         "cancel_state": 1008007,  # cancel once the task was dispatched (item 7)
         "collapse_unknown": 1008007,  # collapse_id matching no earlier task (item 14)
         "collapse_audience": 1008007,  # override from a non-broadcast audience
+        "upload_unknown": 1008007,  # package push naming an upload_id never issued to the app
+        "upload_format": 1008011,  # package file of the wrong type, size, name or layout
+        "package_entries": 1008007,  # package entries that do not fit the push (token length)
     }
 )
 
@@ -40,7 +45,7 @@ class AppSpec:
     """One emulated TPNS application: an AccessID is bound to a single platform."""
 
     access_id: str
-    secret: str
+    secret: str = field(repr=False)
     platform: Platform
     recall_enabled: bool = False
     rate_limits: bool = True
@@ -80,6 +85,22 @@ class EmulatorSettings:
     max_message_bytes: int = 4096
     max_targets: int = 1000
     max_token_length: int = 36
+    min_account_length: int = 2
+    max_account_length: int = 100
+    #: err_msg of a successful snake_case answer; a recorded TPNS answer says "NO_ERROR".
+    success_err_msg: str = "NO_ERROR"
+    over_page_limit: OverLimit = "cap"
+    #: A package push must name an upload_id issued by /v3/push/package/upload to its app.
+    require_issued_upload_id: bool = True
+    first_upload_id: int = 1
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_upload_name_chars: int = 100
+    #: The reference marks message.ios required for iOS apps; the official Go SDK checks it only
+    #: when present. TPNS's own answer is unknown, so omitting it is accepted unless this is set.
+    require_ios_object: bool = False
+    #: Keys loop_param's times-of-day list is read from: the documented one, then the
+    #: official SDKs' spelling (gosdk and the PHP SDK send `DayTimes`).
+    loop_day_times_keys: tuple[str, ...] = ("dayTimes", "DayTimes")
 
     def __post_init__(self) -> None:
         self.zone()  # fail at construction, not at the first request

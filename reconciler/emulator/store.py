@@ -17,6 +17,7 @@ from typing import Any
 
 from reconciler.emulator.lifecycle import TaskIndexEntry, TaskRow
 from reconciler.emulator.settings import AppSpec
+from reconciler.emulator.uploads import Package
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -40,6 +41,10 @@ CREATE TABLE IF NOT EXISTS statistics_calls (
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, spec TEXT NOT NULL, remaining INTEGER);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id INTEGER PRIMARY KEY, access_id TEXT NOT NULL, file_name TEXT NOT NULL,
+    entry_count INTEGER NOT NULL, shortest INTEGER NOT NULL, longest INTEGER NOT NULL,
+    created_at REAL NOT NULL);
 """
 
 _TASK_COLUMNS = (
@@ -220,6 +225,31 @@ class EmulatorStore:
         ).fetchone()
         return row is not None
 
+    # -- package uploads ----------------------------------------------------------------
+
+    def insert_upload(self, upload_id: int, access_id: str, package: Package, at: float) -> None:
+        self._conn.execute(
+            "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                upload_id,
+                access_id,
+                package.file_name,
+                package.entry_count,
+                package.shortest,
+                package.longest,
+                at,
+            ),
+        )
+
+    def upload(self, access_id: str, upload_id: int) -> Package | None:
+        """The package this app uploaded under `upload_id`, if it did."""
+        row = self._conn.execute(
+            "SELECT file_name, entry_count, shortest, longest FROM uploads "
+            "WHERE access_id = ? AND upload_id = ?",
+            (access_id, upload_id),
+        ).fetchone()
+        return None if row is None else Package(*row)
+
     # -- statistics quota ---------------------------------------------------------------
 
     def statistics_calls_since(self, access_id: str, path: str, since: float) -> int:
@@ -294,7 +324,7 @@ class EmulatorStore:
     # -- reset --------------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Forget tasks, ledger, quotas, faults and counters; apps stay registered."""
-        for table in ("tasks", "ledger", "statistics_calls", "faults", "meta"):
+        """Forget tasks, uploads, ledger, quotas, faults and counters; apps stay registered."""
+        for table in ("tasks", "ledger", "statistics_calls", "faults", "meta", "uploads"):
             self._conn.execute(f"DELETE FROM {table}")
         self._conn.execute("DELETE FROM sqlite_sequence")

@@ -16,10 +16,34 @@ from reconciler.cli.emulator_cmd import emulator, parse_app_option
 from reconciler.emulator import AppSpec
 
 
-def test_non_loopback_host_is_a_usage_error() -> None:
-    result = CliRunner().invoke(emulator, ["serve", "--host", "0.0.0.0"])
+def test_an_address_that_cannot_be_bound_is_a_usage_error() -> None:
+    result = CliRunner().invoke(emulator, ["serve", "--host", "192.0.2.1", "--port", "0"])
     assert result.exit_code == 2
-    assert "loopback only" in result.output
+    assert "cannot listen on 192.0.2.1:0" in result.output
+
+
+def test_serve_beyond_loopback_keeps_admin_behind_the_token(tmp_path: Path) -> None:
+    pushctl = Path(sys.executable).parent / "pushctl"
+    args = [str(pushctl), "emulator", "serve", "--host", "0.0.0.0", "--port", "0"]
+    args += ["--app", "1500001048:demo-secret:android"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PUSHCTL_EMULATOR_ADMIN_TOKEN": "ci-token"}
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert proc.stderr is not None
+            warning = proc.stderr.readline()
+            assert "beyond loopback; /_emulator/ needs the admin token" in warning
+            line = proc.stdout.readline()
+            assert line.startswith("TPNS emulator listening on http://0.0.0.0:")
+            base_url = "http://127.0.0.1:" + line.rsplit(":", 1)[1].strip()
+            assert httpx.get(f"{base_url}/_emulator/ledger").status_code == 401
+            token = {"Authorization": "Bearer ci-token"}
+            assert httpx.get(f"{base_url}/_emulator/ledger", headers=token).status_code == 200
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 def test_malformed_app_is_a_usage_error() -> None:
@@ -38,7 +62,8 @@ def test_app_option_parsing() -> None:
 def test_help_lists_the_options() -> None:
     result = CliRunner().invoke(emulator, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--db", "--app", "--no-rate-limits", "--recall"):
+    options = ("--host", "--port", "--db", "--app", "--no-rate-limits", "--recall", "--admin-token")
+    for option in options:
         assert option in result.output
 
 
