@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator.auth import authenticate, read_credentials, secret_digest
+from reconciler.emulator.auth import authenticate, is_digest, read_credentials, secret_digest
 from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.emulator.envelopes import (
     PUSH_PATH,
@@ -150,11 +150,14 @@ class EmulatorCore:
         """
         stored = app if persist_secret else replace(app, secret=secret_digest(app.secret))
         with self._store.transaction():
+            earlier = self._store.app(app.access_id)
             self._store.upsert_app(stored)
         if persist_secret:
             self._secrets.pop(app.access_id, None)
-        else:
-            self._secrets[app.access_id] = app.secret
+            return
+        self._secrets[app.access_id] = app.secret
+        if earlier is not None and not is_digest(earlier.secret):
+            self._store.scrub()  # a file written before secrets were kept out of it
 
     def app(self, access_id: str) -> AppSpec | None:
         with self._store.transaction():

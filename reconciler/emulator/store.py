@@ -74,6 +74,8 @@ class EmulatorStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # A replaced secret must not linger in a freed page of the file.
+        self._conn.execute("PRAGMA secure_delete = ON")
         if self.persistent:
             self._conn.execute("PRAGMA journal_mode = WAL")
             # An emulator needs to survive a killed process, not a power cut: skip the fsyncs.
@@ -132,6 +134,12 @@ class EmulatorStore:
             "INSERT OR REPLACE INTO apps VALUES (?, ?, ?, ?, ?)",
             (app.access_id, app.secret, app.platform, app.recall_enabled, app.rate_limits),
         )
+
+    def scrub(self) -> None:
+        """Move the WAL into the file and empty it, so no replaced row survives in either."""
+        if self.persistent:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def app(self, access_id: str) -> AppSpec | None:
         row = self._conn.execute("SELECT * FROM apps WHERE access_id = ?", (access_id,)).fetchone()

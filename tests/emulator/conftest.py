@@ -33,12 +33,12 @@ def signed_headers(app: AppSpec, body: bytes, timestamp: int) -> dict[str, str]:
     }
 
 
-def call_core(core: EmulatorCore, path: str, body: dict[str, object]) -> int:
+def call_core(
+    core: EmulatorCore, path: str, body: dict[str, object], *, app: AppSpec = ANDROID
+) -> int:
     """Call `path` on the core with a valid signature; return the ret_code or retCode."""
     raw = json.dumps(body).encode()
-    payload = core.handle(
-        path, signed_headers(ANDROID, raw, int(core.now().timestamp())), raw
-    ).payload
+    payload = core.handle(path, signed_headers(app, raw, int(core.now().timestamp())), raw).payload
     code = payload.get("ret_code", payload.get("retCode"))
     assert isinstance(code, int)
     return code
