@@ -35,8 +35,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from reconciler.emulator.core import API_PATHS, EmulatorCore
-from reconciler.emulator.faults import Fault
+from reconciler.emulator.core import API_PATHS, ApiReply, EmulatorCore
+from reconciler.emulator.faults import Fault, FaultPlan
 from reconciler.emulator.settings import AppSpec
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -78,24 +78,31 @@ def _fault_response(core: EmulatorCore, fault: Fault, path: str, body: bytes) ->
     return JSONResponse(core.fault_envelope(path, body, fault.ret_code))
 
 
+def _draw_and_answer(
+    core: EmulatorCore, path: str, headers: dict[str, str], body: bytes
+) -> tuple[FaultPlan, ApiReply | None]:
+    """Draw the faults and, unless one acts before the call, answer it: one thread hop."""
+    plan = core.take_faults(path)
+    if plan.before is not None:
+        return plan, None
+    note = None if plan.after is None else plan.after.kind
+    return plan, core.handle(path, headers, body, fault=note)
+
+
 def _api_endpoint(core: EmulatorCore, sleep: Sleep) -> Callable[[Request], Awaitable[Response]]:
     async def api_call(request: Request) -> Response:
         path = request.url.path
         body = await request.body()
         headers = dict(request.headers)
-        plan = await run_in_threadpool(core.take_faults, path)
-        notes = []
-        if plan.before is not None:
+        plan, reply = await run_in_threadpool(_draw_and_answer, core, path, headers, body)
+        if reply is None:
+            assert plan.before is not None
             if plan.before.kind != "latency":
                 await run_in_threadpool(core.record_faulted_call, path, headers, body, plan.before)
                 return _fault_response(core, plan.before, path, body)
-            notes.append("latency")
             await sleep(plan.before.latency_ms / 1000)
-        if plan.after is not None:
-            notes.append(plan.after.kind)
-        reply = await run_in_threadpool(
-            lambda: core.handle(path, headers, body, fault=",".join(notes) or None)
-        )
+            notes = ",".join(["latency", *([plan.after.kind] if plan.after else [])])
+            reply = await run_in_threadpool(lambda: core.handle(path, headers, body, fault=notes))
         if plan.after is not None:
             if plan.after.kind != "latency":
                 return _fault_response(core, plan.after, path, body)

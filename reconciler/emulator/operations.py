@@ -71,7 +71,7 @@ def create_push(ctx: CallContext, request: dict[str, Any]) -> dict[str, Any]:
 def _check_push_rate(ctx: CallContext, order: PushOrder) -> None:
     moment = ctx.now.timestamp()
     if order.audience_type in BROADCAST_AUDIENCES:
-        last = ctx.store.last_broadcast_at(ctx.app.access_id, BROADCAST_AUDIENCES)
+        last = ctx.store.last_broadcast_at(ctx.app.access_id)
         if last is not None and moment - last < ctx.settings.broadcast_push_interval_seconds:
             raise Refusal(TOO_FAST, "all/tag/package_account_push allow 1 push per second per app")
     if order.audience_type == "all":

@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.lifecycle import TaskIndexEntry, TaskRow
+from reconciler.emulator.push_rules import BROADCAST_AUDIENCES
 from reconciler.emulator.settings import AppSpec
 from reconciler.emulator.uploads import Package
 
 BUSY_TIMEOUT_MS = 10_000
 
-_SCHEMA = """
+#: The broadcast audiences as an SQL literal: a partial index is used only by queries whose
+#: WHERE repeats its own literally (bound parameters would not match it).
+_BROADCAST_IN = "(" + ", ".join(f"'{a}'" for a in sorted(BROADCAST_AUDIENCES)) + ")"
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS apps (
     access_id TEXT PRIMARY KEY, secret TEXT NOT NULL, platform TEXT NOT NULL,
     recall_enabled INTEGER NOT NULL, rate_limits INTEGER NOT NULL);
@@ -33,6 +38,10 @@ CREATE TABLE IF NOT EXISTS tasks (
     pinned_status TEXT, status_at REAL, seeded INTEGER NOT NULL, targets TEXT NOT NULL,
     upload_id INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_by_app ON tasks (access_id, created_at);
+CREATE INDEX IF NOT EXISTS tasks_broadcast ON tasks (access_id, created_at)
+    WHERE seeded = 0 AND audience_type IN {_BROADCAST_IN};
+CREATE INDEX IF NOT EXISTS tasks_to_all ON tasks (access_id, title, content, created_at)
+    WHERE seeded = 0 AND audience_type = 'all';
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, access_id TEXT NOT NULL,
     path TEXT NOT NULL, body TEXT NOT NULL, ret_code INTEGER, push_id TEXT, fault TEXT);
@@ -46,6 +55,15 @@ CREATE TABLE IF NOT EXISTS uploads (
     entry_count INTEGER NOT NULL, shortest INTEGER NOT NULL, longest INTEGER NOT NULL,
     created_at REAL NOT NULL);
 """
+
+LAST_BROADCAST_SQL = (
+    "SELECT MAX(created_at) AS at FROM tasks WHERE access_id = ? AND seeded = 0 "
+    f"AND audience_type IN {_BROADCAST_IN}"
+)
+REPEAT_SQL = (
+    "SELECT 1 FROM tasks WHERE access_id = ? AND seeded = 0 AND audience_type = 'all' "
+    "AND title = ? AND content = ? AND created_at > ? LIMIT 1"
+)
 
 _TASK_COLUMNS = (
     "push_id, access_id, body, audience_type, message_type, environment, title, content, "
@@ -216,21 +234,17 @@ class EmulatorStore:
             (status, at, push_id),
         )
 
-    def last_broadcast_at(self, access_id: str, audiences: frozenset[str]) -> float | None:
-        marks = ", ".join("?" for _ in audiences)
-        row = self._conn.execute(
-            f"SELECT MAX(created_at) AS at FROM tasks WHERE access_id = ? AND seeded = 0 "
-            f"AND audience_type IN ({marks})",
-            (access_id, *sorted(audiences)),
-        ).fetchone()
+    def last_broadcast_at(self, access_id: str) -> float | None:
+        """When the app last pushed to all, a tag or an account package (seeds do not count).
+
+        The literal WHERE matches the partial index `tasks_broadcast`, so this costs one index
+        probe however many tasks the app has.
+        """
+        row = self._conn.execute(LAST_BROADCAST_SQL, (access_id,)).fetchone()
         return None if row["at"] is None else float(row["at"])
 
     def repeated_push_exists(self, access_id: str, title: str, content: str, since: float) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM tasks WHERE access_id = ? AND audience_type = 'all' AND seeded = 0 "
-            "AND title = ? AND content = ? AND created_at > ? LIMIT 1",
-            (access_id, title, content, since),
-        ).fetchone()
+        row = self._conn.execute(REPEAT_SQL, (access_id, title, content, since)).fetchone()
         return row is not None
 
     # -- package uploads ----------------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from pathlib import Path
 
 from reconciler.emulator import AppSpec, EmulatorCore, ManualClock, SystemClock
+from reconciler.emulator.store import LAST_BROADCAST_SQL, REPEAT_SQL
 
 from .conftest import ANDROID, START, call_core, notify, signed_headers
 
@@ -115,3 +117,18 @@ def test_a_secret_an_older_file_kept_is_scrubbed_on_the_next_registration(tmp_pa
     core.add_app(real, persist_secret=False)
     assert b"real-secret-0123456789abcdef" not in _file_bytes(db)
     core.close()
+
+
+def test_rate_limit_lookups_use_one_index_probe_however_many_tasks(tmp_path: Path) -> None:
+    db = tmp_path / "tpns.db"
+    EmulatorCore(db).close()
+    conn = sqlite3.connect(db)
+    try:
+        broadcast = conn.execute("EXPLAIN QUERY PLAN " + LAST_BROADCAST_SQL, ("1",)).fetchall()
+        repeat = conn.execute("EXPLAIN QUERY PLAN " + REPEAT_SQL, ("1", "t", "c", 0)).fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()
+    finally:
+        conn.close()
+    assert "USING INDEX tasks_broadcast" in broadcast[0][-1]
+    assert "USING INDEX tasks_to_all" in repeat[0][-1]
+    assert mode == ("wal",)
