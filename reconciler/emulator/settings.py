@@ -1,4 +1,4 @@
-"""Emulator configuration: the values tpns-api.md section 10 leaves open, each with its default.
+"""Emulator configuration: the values the TPNS documentation leaves open, each with its default.
 
 Nothing here is read from the environment; the CLI and tests build `EmulatorSettings` explicitly.
 """
@@ -59,7 +59,7 @@ class AppSpec:
 
 @dataclass(frozen=True)
 class EmulatorSettings:
-    """Every tunable rule of the emulator; defaults follow tpns-api.md section 10."""
+    """Every tunable rule of the emulator; docs/emulator.md says where each default comes from."""
 
     skew_window_seconds: float = 600.0
     utc_offset: str = "+08:00"
