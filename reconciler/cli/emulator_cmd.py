@@ -9,6 +9,7 @@ import click
 
 from reconciler.emulator import AppSpec, EmulatorCore, EmulatorSettings
 from reconciler.emulator.server import is_loopback_host, serve
+from reconciler.emulator.settings import settings_from_text
 
 ADMIN_TOKEN_ENV = "PUSHCTL_EMULATOR_ADMIN_TOKEN"
 
@@ -63,6 +64,14 @@ def emulator() -> None:
 @click.option("--no-rate-limits", is_flag=True, help="Disable the 1/s push and 200/h query limits.")
 @click.option("--recall", is_flag=True, help="Let revoke_push_msg succeed (TPNS has it offline).")
 @click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Change a rule TPNS leaves open, e.g. over_page_limit=refuse or "
+    "refusal_codes.upload_unknown=1008015 (see docs/emulator.md).",
+)
+@click.option(
     "--admin-token",
     envvar=ADMIN_TOKEN_ENV,
     metavar="TOKEN",
@@ -77,6 +86,7 @@ def serve_command(
     apps: tuple[str, ...],
     no_rate_limits: bool,
     recall: bool,
+    settings: tuple[str, ...],
     admin_token: str | None,
 ) -> None:
     """Serve the emulator until interrupted; prints the base URL first.
@@ -93,7 +103,11 @@ def serve_command(
     specs = [parse_app_option(a, recall=recall, rate_limits=not no_rate_limits) for a in apps]
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
-    core = EmulatorCore(db, settings=EmulatorSettings(rate_limits=not no_rate_limits))
+    try:
+        chosen = settings_from_text(settings, EmulatorSettings(rate_limits=not no_rate_limits))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--setting") from exc
+    core = EmulatorCore(db, settings=chosen)
     for spec in specs:
         core.add_app(spec)
     try:

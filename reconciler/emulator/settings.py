@@ -1,16 +1,17 @@
 """Emulator configuration: the values the TPNS documentation leaves open, each with its default.
 
-Nothing here is read from the environment; the CLI and tests build `EmulatorSettings` explicitly.
+Nothing here is read from the environment; the CLI (`--setting NAME=VALUE`, parsed by
+`settings_from_text`) and tests build `EmulatorSettings` explicitly.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta, timezone
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal, get_args
 
 Platform = Literal["android", "ios"]
 #: What a date-range query with `limit` over the maximum gets (section 10 item 16: cap).
@@ -119,3 +120,58 @@ class EmulatorSettings:
 
     def refusal_code(self, reason: str) -> int:
         return self.refusal_codes[reason]
+
+
+REFUSAL_PREFIX = "refusal_codes."
+
+
+def settings_from_text(pairs: Iterable[str], base: EmulatorSettings) -> EmulatorSettings:
+    """`base` with `NAME=VALUE` overrides; ValueError names the setting and what it takes.
+
+    `refusal_codes.REASON=CODE` changes one refusal code; a tuple setting takes commas.
+    """
+    changes: dict[str, Any] = {}
+    codes = dict(base.refusal_codes)
+    kinds = {f.name: f.type for f in fields(EmulatorSettings)}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        name = name.strip()
+        if not equals:
+            raise ValueError(f"{pair!r} is not NAME=VALUE")
+        if name.startswith(REFUSAL_PREFIX):
+            reason = name.removeprefix(REFUSAL_PREFIX)
+            if reason not in DEFAULT_REFUSAL_CODES:
+                raise ValueError(f"no refusal {reason!r}; known: {sorted(DEFAULT_REFUSAL_CODES)}")
+            codes[reason] = _typed(name, "int", text)
+        elif name in kinds and name != "refusal_codes":
+            changes[name] = _typed(name, str(kinds[name]), text)
+        else:
+            raise ValueError(f"no emulator setting {name!r}; known: {sorted(kinds)}")
+    return replace(base, **changes, refusal_codes=MappingProxyType(codes))
+
+
+def _typed(name: str, kind: str, text: str) -> Any:
+    try:
+        if kind == "bool":
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError("true or false")
+            return text.lower() in ("true", "1")
+        if kind in ("int", "float"):
+            number = _number(text, integer=kind == "int")
+            if number is None:
+                raise ValueError("an integer" if kind == "int" else "a number")
+            return number
+        if kind.startswith("tuple"):
+            return tuple(item.strip() for item in text.split(",") if item.strip())
+        if kind == "OverLimit" and text not in get_args(OverLimit):
+            raise ValueError(" or ".join(get_args(OverLimit)))
+    except ValueError as exc:
+        raise ValueError(f"setting {name} takes {exc or kind}, got {text!r}") from exc
+    return text
+
+
+def _number(text: str, *, integer: bool) -> int | float | None:
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        return None

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli.emulator_cmd import emulator, parse_app_option
-from reconciler.emulator import AppSpec
+from reconciler.emulator import AppSpec, EmulatorSettings
+from reconciler.emulator.settings import settings_from_text
 
 
 def test_an_address_that_cannot_be_bound_is_a_usage_error() -> None:
@@ -62,7 +63,8 @@ def test_app_option_parsing() -> None:
 def test_help_lists_the_options() -> None:
     result = CliRunner().invoke(emulator, ["serve", "--help"])
     assert result.exit_code == 0
-    options = ("--host", "--port", "--db", "--app", "--no-rate-limits", "--recall", "--admin-token")
+    options = ("--host", "--port", "--db", "--app", "--no-rate-limits", "--recall", "--setting")
+    options += ("--admin-token",)
     for option in options:
         assert option in result.output
 
@@ -96,3 +98,38 @@ def test_serve_prints_the_base_url_and_answers(tmp_path: Path) -> None:
             proc.terminate()
             proc.wait(timeout=10)
     assert db.exists()
+
+
+def test_settings_change_rules_tpns_leaves_open() -> None:
+    pairs = [
+        "over_page_limit=refuse",
+        "require_ios_object=true",
+        "max_page_limit=50",
+        "skew_window_seconds=30",
+        "loop_day_times_keys=DayTimes, dayTimes",
+        "refusal_codes.upload_unknown=1008015",
+    ]
+    chosen = settings_from_text(pairs, EmulatorSettings())
+    assert chosen.over_page_limit == "refuse"
+    assert chosen.require_ios_object is True
+    assert (chosen.max_page_limit, chosen.skew_window_seconds) == (50, 30.0)
+    assert chosen.loop_day_times_keys == ("DayTimes", "dayTimes")
+    assert chosen.refusal_code("upload_unknown") == 1008015
+    assert chosen.refusal_code("upload_format") == 1008011
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("nope=1", "no emulator setting 'nope'"),
+        ("over_page_limit=sometimes", "over_page_limit takes cap or refuse"),
+        ("rate_limits=maybe", "rate_limits takes true or false"),
+        ("max_page_limit=many", "max_page_limit takes an integer"),
+        ("refusal_codes.whim=1", "no refusal 'whim'"),
+        ("max_page_limit", "is not NAME=VALUE"),
+    ],
+)
+def test_a_bad_setting_is_a_usage_error(pair: str, message: str) -> None:
+    result = CliRunner().invoke(emulator, ["serve", "--port", "0", "--setting", pair])
+    assert result.exit_code == 2
+    assert message in result.output
