@@ -26,7 +26,7 @@ def test_an_address_that_cannot_be_bound_is_a_usage_error() -> None:
 def test_serve_beyond_loopback_keeps_admin_behind_the_token(tmp_path: Path) -> None:
     pushctl = Path(sys.executable).parent / "pushctl"
     args = [str(pushctl), "emulator", "serve", "--host", "0.0.0.0", "--port", "0"]
-    args += ["--app", "1500001048:demo-secret:android"]
+    args += ["--app", "1500001048:demo-secret:android", "--setting", "over_page_limit=refuse"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PUSHCTL_EMULATOR_ADMIN_TOKEN": "ci-token"}
     with subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -42,6 +42,13 @@ def test_serve_beyond_loopback_keeps_admin_behind_the_token(tmp_path: Path) -> N
             assert httpx.get(f"{base_url}/_emulator/ledger").status_code == 401
             token = {"Authorization": "Bearer ci-token"}
             assert httpx.get(f"{base_url}/_emulator/ledger", headers=token).status_code == 200
+            page = {"startDate": "2026-11-20", "endDate": "2026-11-20", "limit": 201}
+            reply = httpx.post(
+                f"{base_url}/v3/statistics/get_push_record",
+                json=page,
+                auth=("1500001048", "demo-secret"),
+            )
+            assert reply.json()["retCode"] == 1008007  # the --setting took effect
         finally:
             proc.terminate()
             proc.wait(timeout=10)
