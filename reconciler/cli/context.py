@@ -149,13 +149,16 @@ class Workspace:
 
         core = self._emulator(app.endpoint or EMULATOR_ENDPOINT)
         secret = self._secret(app)
+        # The secret may be a real SecretKey from the environment: the emulator's file keeps
+        # only a salted digest of it, this process keeps the secret itself in memory.
         core.add_app(
             AppSpec(
                 access_id=app.access_id,
                 secret=secret.reveal(),
                 platform=app.platform.value,
                 recall_enabled=app.capabilities.recall,
-            )
+            ),
+            persist_secret=False,
         )
         clock: Callable[[], float] = lambda: core.now().timestamp()  # noqa: E731
         return TpnsClient(

@@ -8,7 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler.emulator import AppSpec, EmulatorCore, EmulatorSettings
-from reconciler.emulator.server import check_loopback_host, serve
+from reconciler.emulator.server import is_loopback_host, serve
+from reconciler.emulator.settings import settings_from_text
+
+ADMIN_TOKEN_ENV = "PUSHCTL_EMULATOR_ADMIN_TOKEN"
 
 
 def parse_app_option(value: str, *, recall: bool, rate_limits: bool) -> AppSpec:
@@ -35,11 +38,16 @@ def parse_app_option(value: str, *, recall: bool, rate_limits: bool) -> AppSpec:
 
 @click.group()
 def emulator() -> None:
-    """A local TPNS REST API v3 for tests and demos (loopback only)."""
+    """A local TPNS REST API v3 for tests, demos and CI service containers."""
 
 
 @emulator.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; 0.0.0.0 serves other machines (e.g. as a CI service container).",
+)
 @click.option("--port", default=8080, show_default=True, type=int, help="Port (0 = any free).")
 @click.option(
     "--db",
@@ -55,6 +63,21 @@ def emulator() -> None:
 )
 @click.option("--no-rate-limits", is_flag=True, help="Disable the 1/s push and 200/h query limits.")
 @click.option("--recall", is_flag=True, help="Let revoke_push_msg succeed (TPNS has it offline).")
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Change a rule TPNS leaves open, e.g. over_page_limit=refuse or "
+    "refusal_codes.upload_unknown=1008015 (see docs/emulator.md).",
+)
+@click.option(
+    "--admin-token",
+    envvar=ADMIN_TOKEN_ENV,
+    metavar="TOKEN",
+    help=f"Open /_emulator/ to clients sending `Authorization: Bearer TOKEN` (and only to them); "
+    f"without it /_emulator/ answers loopback clients only. Prefer ${ADMIN_TOKEN_ENV}.",
+)
 def serve_command(
     *,
     host: str,
@@ -63,19 +86,40 @@ def serve_command(
     apps: tuple[str, ...],
     no_rate_limits: bool,
     recall: bool,
+    settings: tuple[str, ...],
+    admin_token: str | None,
 ) -> None:
-    """Serve the emulator until interrupted; prints the base URL first."""
-    try:
-        check_loopback_host(host)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+    """Serve the emulator until interrupted; prints the base URL first.
+
+    It speaks plain HTTP and holds test credentials: bind beyond loopback only on a network
+    that is yours, such as a CI job's service network.
+    """
+    if not is_loopback_host(host):
+        where = "needs the admin token" if admin_token else "stays loopback-only (no --admin-token)"
+        click.echo(
+            f"warning: serving plain HTTP on {host}, beyond loopback; /_emulator/ {where}",
+            err=True,
+        )
     specs = [parse_app_option(a, recall=recall, rate_limits=not no_rate_limits) for a in apps]
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
-    core = EmulatorCore(db, settings=EmulatorSettings(rate_limits=not no_rate_limits))
+    try:
+        chosen = settings_from_text(settings, EmulatorSettings(rate_limits=not no_rate_limits))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--setting") from exc
+    core = EmulatorCore(db, settings=chosen)
     for spec in specs:
         core.add_app(spec)
-    serve(core, host, port, on_ready=lambda url: click.echo(f"TPNS emulator listening on {url}"))
+    try:
+        serve(
+            core,
+            host,
+            port,
+            admin_token=admin_token or None,
+            on_ready=lambda url: click.echo(f"TPNS emulator listening on {url}"),
+        )
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 @emulator.command("clock")

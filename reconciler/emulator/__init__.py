@@ -1,6 +1,7 @@
 """A local TPNS REST API v3: core (store, rules, clock), Starlette app, loopback server.
 
-See DESIGN.md section 8 and reference/tpns-api.md; section 10 defaults live in `EmulatorSettings`.
+docs/emulator.md lists what it conforms to; the defaults of what TPNS leaves open live in
+`EmulatorSettings`.
 """
 
 from __future__ import annotations

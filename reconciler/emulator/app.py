@@ -1,6 +1,8 @@
-"""The Starlette app: TPNS API paths over `EmulatorCore`, plus the loopback-only admin surface.
+"""The Starlette app: TPNS API paths over `EmulatorCore`, plus the guarded admin surface.
 
-Admin (JSON in and out; 403 unless the client is loopback; 400 with {"error"} on bad input):
+Admin (JSON in and out; 400 with {"error"} on bad input). Without an admin token only loopback
+clients may use it (403 otherwise); with one, every client, loopback included, must send
+`Authorization: Bearer <token>` (401 otherwise), so a served emulator can listen beyond loopback.
   POST /_emulator/apps    {access_id, secret, platform, recall_enabled?, rate_limits?}
   POST /_emulator/tasks   {access_id, body, status?, created_at?} -> {push_id}
   GET  /_emulator/tasks[?access_id=] -> {tasks}      GET /_emulator/ledger -> {ledger}
@@ -19,6 +21,7 @@ in-process client instead gets the started 200 with an empty body.)
 from __future__ import annotations
 
 import asyncio
+import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -32,8 +35,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from reconciler.emulator.core import API_PATHS, EmulatorCore
-from reconciler.emulator.faults import Fault
+from reconciler.emulator.core import API_PATHS, ApiReply, EmulatorCore
+from reconciler.emulator.faults import Fault, FaultPlan
 from reconciler.emulator.settings import AppSpec
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -75,24 +78,31 @@ def _fault_response(core: EmulatorCore, fault: Fault, path: str, body: bytes) ->
     return JSONResponse(core.fault_envelope(path, body, fault.ret_code))
 
 
+def _draw_and_answer(
+    core: EmulatorCore, path: str, headers: dict[str, str], body: bytes
+) -> tuple[FaultPlan, ApiReply | None]:
+    """Draw the faults and, unless one acts before the call, answer it: one thread hop."""
+    plan = core.take_faults(path)
+    if plan.before is not None:
+        return plan, None
+    note = None if plan.after is None else plan.after.kind
+    return plan, core.handle(path, headers, body, fault=note)
+
+
 def _api_endpoint(core: EmulatorCore, sleep: Sleep) -> Callable[[Request], Awaitable[Response]]:
     async def api_call(request: Request) -> Response:
         path = request.url.path
         body = await request.body()
         headers = dict(request.headers)
-        plan = await run_in_threadpool(core.take_faults, path)
-        notes = []
-        if plan.before is not None:
+        plan, reply = await run_in_threadpool(_draw_and_answer, core, path, headers, body)
+        if reply is None:
+            assert plan.before is not None
             if plan.before.kind != "latency":
                 await run_in_threadpool(core.record_faulted_call, path, headers, body, plan.before)
                 return _fault_response(core, plan.before, path, body)
-            notes.append("latency")
             await sleep(plan.before.latency_ms / 1000)
-        if plan.after is not None:
-            notes.append(plan.after.kind)
-        reply = await run_in_threadpool(
-            lambda: core.handle(path, headers, body, fault=",".join(notes) or None)
-        )
+            notes = ",".join(["latency", *([plan.after.kind] if plan.after else [])])
+            reply = await run_in_threadpool(lambda: core.handle(path, headers, body, fault=notes))
         if plan.after is not None:
             if plan.after.kind != "latency":
                 return _fault_response(core, plan.after, path, body)
@@ -103,10 +113,29 @@ def _api_endpoint(core: EmulatorCore, sleep: Sleep) -> Callable[[Request], Await
 
 
 class AdminEndpoints:
-    """The /_emulator/ handlers; every one checks the client address first."""
+    """The /_emulator/ handlers; every one checks the client (address or token) first."""
 
-    def __init__(self, core: EmulatorCore) -> None:
+    def __init__(self, core: EmulatorCore, *, admin_token: str | None = None) -> None:
         self.core = core
+        self._token = admin_token or None
+
+    def refusal(self, request: Request) -> Response | None:
+        """The answer to a client that may not use the admin surface, or None."""
+        if self._token is not None:
+            sent = request.headers.get("authorization", "")
+            expected = f"Bearer {self._token}"
+            if hmac.compare_digest(sent.encode(), expected.encode()):
+                return None
+            message = "/_emulator/ needs the header `Authorization: Bearer <admin token>`"
+            return JSONResponse({"error": message}, status_code=401)
+        host = request.client.host if request.client else None
+        if is_loopback(host):
+            return None
+        message = (
+            f"/_emulator/ is served to loopback clients only, not {host}; "
+            "start the emulator with an admin token to use it from elsewhere"
+        )
+        return JSONResponse({"error": message}, status_code=403)
 
     async def _json(self, request: Request) -> dict[str, Any]:
         try:
@@ -121,10 +150,9 @@ class AdminEndpoints:
         self, handler: Callable[[Request], Awaitable[dict[str, Any]]]
     ) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
-            host = request.client.host if request.client else None
-            if not is_loopback(host):
-                message = f"/_emulator/ is served to loopback clients only, not {host}"
-                return JSONResponse({"error": message}, status_code=403)
+            refused = self.refusal(request)
+            if refused is not None:
+                return refused
             try:
                 return JSONResponse(await handler(request))
             except (ValueError, TypeError, KeyError) as exc:
@@ -206,8 +234,15 @@ class AdminEndpoints:
         ]
 
 
-def create_app(core: EmulatorCore, *, sleep: Sleep = asyncio.sleep) -> Starlette:
-    """The ASGI app; `sleep` is what latency faults await (tests pass a recorder)."""
+def create_app(
+    core: EmulatorCore, *, sleep: Sleep = asyncio.sleep, admin_token: str | None = None
+) -> Starlette:
+    """The ASGI app; `sleep` is what latency faults await (tests pass a recorder).
+
+    `admin_token` opens /_emulator/ to any client that presents it (and closes it to those that
+    do not); without it /_emulator/ answers loopback clients only.
+    """
     api = _api_endpoint(core, sleep)
     routes = [Route(path, api, methods=["POST"]) for path in sorted(API_PATHS)]
-    return Starlette(routes=routes + AdminEndpoints(core).routes())
+    admin = AdminEndpoints(core, admin_token=admin_token)
+    return Starlette(routes=routes + admin.routes())

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,28 @@ def compute_sign(secret: str, timestamp: str, access_id: str, body: bytes) -> st
     message = timestamp.encode() + access_id.encode() + body
     digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     return base64.b64encode(digest.encode()).decode()
+
+
+DIGEST_SCHEME = "sha256"
+
+
+def secret_digest(secret: str, *, salt: str | None = None) -> str:
+    """A salted SHA-256 of a secret, as a file keeps it instead of the secret itself.
+
+    TPNS SecretKeys are 128-bit random strings, so a fast salted hash cannot be searched.
+    """
+    salt = salt if salt is not None else secrets.token_hex(8)
+    digest = hashlib.sha256((salt + secret).encode()).hexdigest()
+    return f"{DIGEST_SCHEME}${salt}${digest}"
+
+
+def is_digest(stored: str) -> bool:
+    return stored.startswith(DIGEST_SCHEME + "$") and stored.count("$") == 2
+
+
+def matches_digest(candidate: str, stored: str) -> bool:
+    salt = stored.split("$")[1]
+    return hmac.compare_digest(secret_digest(candidate, salt=salt).encode(), stored.encode())
 
 
 @dataclass(frozen=True)
@@ -69,9 +92,17 @@ def verify(
     now_epoch: float,
     skew_window_seconds: float,
 ) -> bool:
-    """True when the credentials prove knowledge of `secret` (and, for signatures, are fresh)."""
+    """True when the credentials prove knowledge of `secret` (and, for signatures, are fresh).
+
+    `secret` may be a digest (an app registered without keeping its secret in the file, seen
+    from another process): Basic credentials can be checked against it, a signature cannot.
+    """
     if credentials.scheme == "basic":
+        if is_digest(secret):
+            return matches_digest(credentials.secret, secret)
         return hmac.compare_digest(credentials.secret.encode(), secret.encode())
+    if is_digest(secret):
+        return False
     if not credentials.timestamp.isdigit():
         return False
     if abs(now_epoch - int(credentials.timestamp)) > skew_window_seconds:

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator.auth import authenticate, read_credentials
+from reconciler.emulator.auth import authenticate, is_digest, read_credentials, secret_digest
 from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.emulator.envelopes import (
+    PUSH_PATH,
+    RECORD_PATH,
+    UPLOAD_PATH,
+    answer,
+    envelope,
+)
 from reconciler.emulator.faults import Fault, FaultPlan, draw, parse_fault
 from reconciler.emulator.lifecycle import STATUSES
 from reconciler.emulator.operations import (
@@ -24,20 +31,20 @@ from reconciler.emulator.operations import (
     manage_task,
     push_records,
     seed_push,
+    upload_package,
 )
 from reconciler.emulator.record_view import push_record
 from reconciler.emulator.refusals import MESSAGES, PARSE_ERROR, Refusal
 from reconciler.emulator.settings import AppSpec, EmulatorSettings
 from reconciler.emulator.store import EmulatorStore
+from reconciler.emulator.uploads import content_type_of
 
-PUSH_PATH = "/v3/push/app"
-RECORD_PATH = "/v3/statistics/get_push_record"
 MANAGEMENT_PATHS = {
     "/v3/push/stop_push_msg": "stop",
     "/v3/push/revoke_push_msg": "revoke",
     "/v3/push/cancel_timing_task": "cancel",
 }
-MUTATING_PATHS = frozenset({PUSH_PATH, *MANAGEMENT_PATHS})
+MUTATING_PATHS = frozenset({PUSH_PATH, UPLOAD_PATH, *MANAGEMENT_PATHS})
 API_PATHS = frozenset({*MUTATING_PATHS, RECORD_PATH})
 
 
@@ -47,17 +54,6 @@ class ApiReply:
 
     payload: dict[str, Any]
     status_code: int = 200
-
-
-def is_camel_case(path: str) -> bool:
-    """Statistics paths answer retCode/errMsg; /v3/push/* answers seq/ret_code/err_msg."""
-    return path.startswith("/v3/statistics/")
-
-
-def envelope(path: str, *, code: int, message: str, seq: int) -> dict[str, Any]:
-    if is_camel_case(path):
-        return {"retCode": code, "errMsg": message or "NO_ERROR"}
-    return {"seq": seq, "ret_code": code, "err_msg": message}
 
 
 def _parse_body(body: bytes) -> dict[str, Any]:
@@ -70,7 +66,9 @@ def _parse_body(body: bytes) -> dict[str, Any]:
     return parsed
 
 
-def _ledger_body(body: bytes) -> object:
+def _ledger_body(body: bytes, path: str = "") -> object:
+    if path == UPLOAD_PATH:  # a package can be 100 MB: the ledger keeps its size only
+        return {"multipart_bytes": len(body)}
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -105,6 +103,8 @@ class EmulatorCore:
         # Only a SystemClock offset is shared through the file; a ManualClock belongs to its test.
         self._shared_clock = self._store.persistent and isinstance(self.clock, SystemClock)
         self._seen_offset: str | None = None
+        #: Secrets of apps registered with persist_secret=False: kept here, never in the file.
+        self._secrets: dict[str, str] = {}
 
     # -- clock ----------------------------------------------------------------------------
 
@@ -141,9 +141,23 @@ class EmulatorCore:
 
     # -- admin ----------------------------------------------------------------------------
 
-    def add_app(self, app: AppSpec) -> None:
+    def add_app(self, app: AppSpec, *, persist_secret: bool = True) -> None:
+        """Register (or update) an app.
+
+        With `persist_secret=False` the file keeps only a salted digest of the secret and this
+        core holds the secret in memory: for a real SecretKey, which must never reach the disk.
+        Another core on the same file then accepts Basic auth for the app but not signatures.
+        """
+        stored = app if persist_secret else replace(app, secret=secret_digest(app.secret))
         with self._store.transaction():
-            self._store.upsert_app(app)
+            earlier = self._store.app(app.access_id)
+            self._store.upsert_app(stored)
+        if persist_secret:
+            self._secrets.pop(app.access_id, None)
+            return
+        self._secrets[app.access_id] = app.secret
+        if earlier is not None and not is_digest(earlier.secret):
+            self._store.scrub()  # a file written before secrets were kept out of it
 
     def app(self, access_id: str) -> AppSpec | None:
         with self._store.transaction():
@@ -275,14 +289,14 @@ class EmulatorCore:
         self, path: str, headers: Mapping[str, str], body: bytes, *, fault: str | None = None
     ) -> ApiReply:
         """Answer one API call; `fault` names an `after` fault to note in the ledger."""
-        seq = request_seq(body)
+        seq = 0 if path == UPLOAD_PATH else request_seq(body)
         with self._store.transaction():
             now = self.now()
             access_id, code = self._authenticate(headers, body, now)
             try:
                 if code:
                     raise Refusal(code)
-                payload = self._dispatch(path, access_id, _parse_body(body), now)
+                payload = self._dispatch(path, access_id, headers, body, now)
                 code, message = 0, ""
             except Refusal as refusal:
                 payload, code, message = {}, refusal.code, refusal.message
@@ -292,14 +306,17 @@ class EmulatorCore:
                 self._append_ledger(
                     path, access_id, body, ret_code=code, push_id=ledger_id, fault=fault
                 )
-        return ApiReply({**envelope(path, code=code, message=message, seq=seq), **payload})
+        reply = answer(
+            path, code=code, message=message, seq=seq, payload=payload, settings=self.settings
+        )
+        return ApiReply(reply)
 
     def _authenticate(
         self, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> tuple[str, int]:
         def secret_of(access_id: str) -> str | None:
             app = self._store.app(access_id)
-            return None if app is None else app.secret
+            return None if app is None else self._secrets.get(access_id, app.secret)
 
         return authenticate(
             headers,
@@ -311,11 +328,14 @@ class EmulatorCore:
         )
 
     def _dispatch(
-        self, path: str, access_id: str, request: dict[str, Any], now: datetime
+        self, path: str, access_id: str, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> dict[str, Any]:
         app = self._store.app(access_id)
         assert app is not None  # authentication succeeded, so the app exists
         ctx = CallContext(self._store, self.settings, app, now)
+        if path == UPLOAD_PATH:
+            return upload_package(ctx, content_type_of(headers), body)
+        request = _parse_body(body)
         if path == PUSH_PATH:
             return create_push(ctx, request)
         if path in MANAGEMENT_PATHS:
@@ -340,7 +360,7 @@ class EmulatorCore:
                 "time": self.now().isoformat(),
                 "access_id": access_id,
                 "path": path,
-                "body": _ledger_body(body),
+                "body": _ledger_body(body, path),
                 "ret_code": ret_code,
                 "push_id": push_id,
                 "fault": fault,
@@ -350,7 +370,8 @@ class EmulatorCore:
     def fault_envelope(self, path: str, body: bytes, code: int) -> dict[str, Any]:
         """The envelope an injected ret_code fault answers with."""
         message = MESSAGES.get(code, "injected fault")
-        return envelope(path, code=code, message=message, seq=request_seq(body))
+        seq = 0 if path == UPLOAD_PATH else request_seq(body)
+        return envelope(path, code=code, message=message, seq=seq, settings=self.settings)
 
 
 def _claimed_access_id(headers: Mapping[str, str]) -> str:

@@ -133,8 +133,13 @@ def check_revoke(
             settings, "revoke_audience", f"a {task.audience_type} task cannot be recalled"
         )
     status = task.status(now, settings)
-    if status not in ("PUSH_STARTED", "PUSH_FINISHED"):
-        raise _refuse(settings, "revoke_state", f"task {task.push_id} is {status}; not delivered")
+    if not _delivering(task, status, now, settings):
+        raise _refuse(
+            settings,
+            "revoke_state",
+            f"task {task.push_id} is {status}; only a task delivering or inside its "
+            "expire_time window can be recalled",
+        )
     return "PUSH_REVOKED"
 
 

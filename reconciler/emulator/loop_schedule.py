@@ -26,11 +26,14 @@ def loop_send_times(
         raise Refusal(INVALID_PARAMETER, "loop_param dates must lie within the next 90 days")
     loop_type = loop.get("loopType")
     indexes = loop.get("loopDayIndexs")
-    day_times = loop.get("dayTimes")
+    day_times = next(
+        (loop[key] for key in settings.loop_day_times_keys if loop.get(key) is not None), None
+    )
     if loop_type not in (1, 2, 3) or not isinstance(indexes, list):
         raise Refusal(INVALID_PARAMETER, "loop_param needs loopType 1-3 and loopDayIndexs")
     if not isinstance(day_times, list) or not day_times:
-        raise Refusal(MISSING_PARAMETER, "loop_param.dayTimes is required")
+        keys = " or ".join(settings.loop_day_times_keys)
+        raise Refusal(MISSING_PARAMETER, f"loop_param.{keys} is required")
     clock_times = [_day_time(value) for value in day_times]
     times = [
         datetime.combine(day, clock_time, tzinfo=zone)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reconciler.emulator.envelopes import push_result
 from reconciler.emulator.lifecycle import (
     COLLAPSIBLE,
     TaskRow,
@@ -31,6 +32,7 @@ from reconciler.emulator.refusals import (
 )
 from reconciler.emulator.settings import AppSpec, EmulatorSettings
 from reconciler.emulator.store import EmulatorStore
+from reconciler.emulator.uploads import check_package, read_package
 
 PUSH_ID_KEYS = ("pushId", "pushid", "push_id")
 
@@ -54,6 +56,7 @@ class CallContext:
 
 def create_push(ctx: CallContext, request: dict[str, Any]) -> dict[str, Any]:
     order = validate_push(request, platform=ctx.app.platform, now=ctx.now, settings=ctx.settings)
+    _check_package(ctx, order)
     if ctx.limited:
         _check_push_rate(ctx, order)
     collapsed = _override_targets(ctx, order)
@@ -62,13 +65,13 @@ def create_push(ctx: CallContext, request: dict[str, Any]) -> dict[str, Any]:
     ]
     for task in collapsed:
         ctx.store.pin_status(task.push_id, "PUSH_COLLAPSED", ctx.now.timestamp())
-    return _push_reply(ctx, order, push_ids)
+    return _push_reply(order, push_ids)
 
 
 def _check_push_rate(ctx: CallContext, order: PushOrder) -> None:
     moment = ctx.now.timestamp()
     if order.audience_type in BROADCAST_AUDIENCES:
-        last = ctx.store.last_broadcast_at(ctx.app.access_id, BROADCAST_AUDIENCES)
+        last = ctx.store.last_broadcast_at(ctx.app.access_id)
         if last is not None and moment - last < ctx.settings.broadcast_push_interval_seconds:
             raise Refusal(TOO_FAST, "all/tag/package_account_push allow 1 push per second per app")
     if order.audience_type == "all":
@@ -137,16 +140,48 @@ def _insert_task(
     return push_id
 
 
-def _push_reply(ctx: CallContext, order: PushOrder, push_ids: list[int]) -> dict[str, Any]:
+def _push_reply(order: PushOrder, push_ids: list[int]) -> dict[str, Any]:
+    """The payload `envelopes.answer` places: every key of a real answer, for every audience."""
     ids = [str(push_id) for push_id in push_ids]
-    reply: dict[str, Any] = {"push_id": ids if order.is_loop else ids[0]}
-    if ctx.app.platform == "ios":
-        reply["environment"] = order.environment
-    if order.audience_type in ("token", "token_list"):
-        reply["result"] = json.dumps([0] * len(order.targets))
-        if order.invalid_targets:
-            reply["invalid_targe_list"] = list(order.invalid_targets)
-    return reply
+    token_push = order.audience_type in ("token", "token_list")
+    return {
+        "push_id": ids if order.is_loop else ids[0],
+        "environment": order.environment or "product",
+        "result": push_result(len(order.targets) if token_push else None),
+        "invalid_targe_list": list(order.invalid_targets),
+    }
+
+
+def _check_package(ctx: CallContext, order: PushOrder) -> None:
+    """A package push names a package this app uploaded, whose entries fit the push."""
+    if not order.audience_type.startswith("package_") or not ctx.settings.require_issued_upload_id:
+        return
+    settings = ctx.settings
+    package = ctx.store.upload(ctx.app.access_id, order.upload_id)
+    if package is None:
+        raise Refusal(
+            settings.refusal_code("upload_unknown"),
+            f"upload_id {order.upload_id} was never issued to app {ctx.app.access_id}; "
+            "upload the package with /v3/push/package/upload and use the uploadId it returns",
+        )
+    if order.audience_type == "package_token_push" and package.longest > settings.max_token_length:
+        raise Refusal(
+            settings.refusal_code("package_entries"),
+            f"package {package.file_name!r} holds entries of {package.longest} characters; "
+            "tokens have at most 36",
+        )
+
+
+# -- /v3/push/package/upload -----------------------------------------------------------------
+
+
+def upload_package(ctx: CallContext, content_type: str, body: bytes) -> dict[str, Any]:
+    """Check the multipart `file` part and issue the app an uploadId for it."""
+    name, data = read_package(content_type, body)
+    package = check_package(name, data, settings=ctx.settings)
+    upload_id = ctx.store.next_number("upload_id", ctx.settings.first_upload_id)
+    ctx.store.insert_upload(upload_id, ctx.app.access_id, package, ctx.now.timestamp())
+    return {"uploadId": upload_id}
 
 
 def seed_push(

@@ -21,6 +21,7 @@ from reconciler.emulator.refusals import (
     Refusal,
 )
 from reconciler.emulator.settings import EmulatorSettings, Platform
+from reconciler.emulator.tag_rules import check_tags
 
 AUDIENCES = (
     "all",
@@ -34,22 +35,8 @@ AUDIENCES = (
 )
 #: Audiences that may be scheduled, looped, rate limited at 1/s and overridden (section 9).
 BROADCAST_AUDIENCES = frozenset({"all", "tag", "package_account_push"})
-TAG_TYPES = frozenset(
-    {
-        "xg_user_define",
-        "xg_auto_version",
-        "xg_auto_province",
-        "xg_auto_active",
-        "xg_auto_sdkversion",
-        "xg_auto_systemlanguage",
-        "xg_auto_devicebrand",
-        "xg_auto_deviceversion",
-        "xg_auto_country",
-    }
-)
 CHANNELS = frozenset({"xg", "hw", "xm", "mz", "vivo", "oppo", "apns", "honor", "fcm"})
 SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-MAX_TAG_LIST_CHARS = 512
 MAX_GROUP_ID_CHARS = 25
 _SEND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
@@ -101,7 +88,7 @@ def validate_push(
     message = _message(body, settings)
     environment = _environment(body, platform)
     title, content = _title_content(message, platform=platform, message_type=message_type)
-    _check_ios_message(message, message_type)
+    _check_ios_message(message, platform=platform, message_type=message_type, settings=settings)
     targets, invalid = _targets(body, audience, settings)
     upload_id = _upload_id(body, audience)
     _check_broadcast_only(body, audience)
@@ -187,11 +174,19 @@ def _title_content(
     return values[0], values[1]
 
 
-def _check_ios_message(message: dict[str, Any], message_type: str) -> None:
+def _check_ios_message(
+    message: dict[str, Any], *, platform: Platform, message_type: str, settings: EmulatorSettings
+) -> None:
     ios = message.get("ios")
     if ios is None:
+        if platform == "ios" and settings.require_ios_object:
+            raise Refusal(MISSING_PARAMETER, "message.ios (with aps) is required for iOS apps")
         return
-    aps = ios.get("aps") if isinstance(ios, dict) else None
+    if not isinstance(ios, dict):
+        raise Refusal(INVALID_PARAMETER, "message.ios must be an object")
+    aps = ios.get("aps")
+    if aps is None:
+        raise Refusal(MISSING_PARAMETER, "message.ios.aps is required when message.ios is given")
     if not isinstance(aps, dict):
         raise Refusal(INVALID_PARAMETER, "message.ios.aps must be an object")
     silent = aps.get("content-available") == 1
@@ -200,16 +195,22 @@ def _check_ios_message(message: dict[str, Any], message_type: str) -> None:
     if message_type == "message":
         if not silent:
             raise Refusal(INVALID_PARAMETER, "an iOS silent message needs content-available: 1")
-        loud = sorted({"alert", "sound", "badge_type"} & set(aps))
+        # The SDKs always send "badge_type": 0, and PHP "alert": null, "sound": "": unset.
+        loud = sorted(key for key in ("alert", "sound", "badge_type") if not _is_zero(aps.get(key)))
         if loud:
             raise Refusal(INVALID_PARAMETER, f"an iOS silent message cannot carry {loud}")
+
+
+def _is_zero(value: object) -> bool:
+    """Unset as the SDKs serialise it: null, "", 0, false, or an empty object."""
+    return is_unset(value) or value == {}
 
 
 def _targets(
     body: dict[str, Any], audience: str, settings: EmulatorSettings
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if audience == "tag":
-        _check_tags(body)
+        check_tags(body)
         return (), ()
     key = {"token": "token_list", "token_list": "token_list"}.get(audience)
     key = key or {"account": "account_list", "account_list": "account_list"}.get(audience)
@@ -226,7 +227,17 @@ def _targets(
         values = values[:1]  # only the first entry is used (section 4.2)
     if key == "token_list":
         return _split_tokens(body, values, settings)
+    _check_accounts(values, settings)
     return tuple(values), ()
+
+
+def _check_accounts(accounts: list[str], settings: EmulatorSettings) -> None:
+    low, high = settings.min_account_length, settings.max_account_length
+    wrong = [account for account in accounts if not low <= len(account) <= high]
+    if wrong:
+        raise Refusal(
+            INVALID_PARAMETER, f"accounts must have {low}-{high} characters, not {wrong[:3]}"
+        )
 
 
 def _split_tokens(
@@ -241,59 +252,6 @@ def _split_tokens(
     if not valid:
         raise Refusal(TOKEN_NOT_VALID, "no valid token left after ignore_invalid_token")
     return valid, invalid
-
-
-def _check_tags(body: dict[str, Any]) -> None:
-    rules = body.get("tag_rules")
-    if not is_unset(rules) and rules != []:
-        _check_tag_rules(rules)
-        return  # tag_list is ignored when tag_rules is given
-    tag_list = body.get("tag_list")
-    if is_unset(tag_list):
-        raise Refusal(MISSING_PARAMETER, "tag_rules (or legacy tag_list) is required for tag")
-    if not isinstance(tag_list, dict):
-        raise Refusal(INVALID_PARAMETER, "tag_list must be an object {tags, op}")
-    tags = tag_list.get("tags")
-    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
-        raise Refusal(INVALID_PARAMETER, "tag_list.tags must be a non-empty list of strings")
-    if sum(len(t) for t in tags) > MAX_TAG_LIST_CHARS:
-        raise Refusal(INVALID_PARAMETER, "tag_list.tags may hold at most 512 characters")
-    if tag_list.get("op") not in ("AND", "OR"):
-        raise Refusal(INVALID_PARAMETER, "tag_list.op must be AND or OR")
-
-
-def _check_tag_rules(rules: object) -> None:
-    if not isinstance(rules, list):
-        raise Refusal(INVALID_PARAMETER, "tag_rules must be a list")
-    for index, rule in enumerate(rules):
-        where = f"tag_rules[{index}]"
-        if not isinstance(rule, dict):
-            raise Refusal(INVALID_PARAMETER, f"{where} must be an object")
-        _check_join(rule, "operator", where)
-        items = rule.get("tag_items")
-        if not isinstance(items, list) or not items:
-            raise Refusal(MISSING_PARAMETER, f"{where}.tag_items must be a non-empty list")
-        for item_index, item in enumerate(items):
-            _check_tag_item(item, f"{where}.tag_items[{item_index}]")
-
-
-def _check_tag_item(item: object, where: str) -> None:
-    if not isinstance(item, dict):
-        raise Refusal(INVALID_PARAMETER, f"{where} must be an object")
-    tags = item.get("tags")
-    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
-        raise Refusal(MISSING_PARAMETER, f"{where}.tags must be a non-empty list of strings")
-    if item.get("tag_type") not in TAG_TYPES:
-        raise Refusal(INVALID_PARAMETER, f"{where}.tag_type must be one of {sorted(TAG_TYPES)}")
-    _check_join(item, "tags_operator", where)
-    _check_join(item, "items_operator", where)
-
-
-def _check_join(node: dict[str, Any], key: str, where: str) -> None:
-    if node.get(key) not in (None, "", "AND", "OR"):
-        raise Refusal(INVALID_PARAMETER, f"{where}.{key} must be AND or OR")
-    if "is_not" in node and not isinstance(node["is_not"], bool):
-        raise Refusal(INVALID_PARAMETER, f"{where}.is_not must be a boolean")
 
 
 def _upload_id(body: dict[str, Any], audience: str) -> int:

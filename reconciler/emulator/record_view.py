@@ -126,6 +126,10 @@ def parse_range_query(request: dict[str, Any], settings: EmulatorSettings) -> Ra
         audiences = PUSH_TYPE_FILTER[push_type]
     offset = _query_int(request, "offset", default=0)
     limit = _query_int(request, "limit", default=settings.default_page_limit)
+    if limit > settings.max_page_limit and settings.over_page_limit == "refuse":
+        raise Refusal(
+            INVALID_PARAMETER, f"limit {limit} is over the maximum of {settings.max_page_limit}"
+        )
     return RangeQuery(
         start=start,
         end=end,

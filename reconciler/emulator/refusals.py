@@ -8,8 +8,12 @@ MISSING_PARAMETER = 1008002
 AUTH_FAILURE = 1008003
 SERVICE_ERROR = 1008004
 INVALID_PARAMETER = 1008007
+UPLOAD_FAILED = 1008011
+UPLOAD_EMPTY = 1008012
 PUSH_ID_NOT_EXIST = 1008015
 DATE_FORMAT_ERROR = 1008016
+CONTENT_REJECTED = 1008019
+IOS_CERT_EXPIRED = 1008023
 TOO_FAST = 1008028
 TOKEN_NOT_VALID = 1008029
 WRONG_ACCESS_ID = 1008035
@@ -23,8 +27,12 @@ MESSAGES: dict[int, str] = {
     AUTH_FAILURE: "auth failure",
     SERVICE_ERROR: "invoke service error",
     INVALID_PARAMETER: "invalid parameter",
+    UPLOAD_FAILED: "upload file error",
+    UPLOAD_EMPTY: "upload empty file",
     PUSH_ID_NOT_EXIST: "push id not exist",
     DATE_FORMAT_ERROR: "date param format error",
+    CONTENT_REJECTED: "content may be evil",
+    IOS_CERT_EXPIRED: "ios push cert was expired for the environment: PRODUCT",
     TOO_FAST: "request too fast",
     TOKEN_NOT_VALID: "token is not valid",
     WRONG_ACCESS_ID: "accessId is not correct or domain not correct",

@@ -1,7 +1,9 @@
-"""Serving the emulator on loopback with uvicorn: blocking `serve` or threaded `running_server`.
+"""Serving the emulator with uvicorn: blocking `serve` or threaded `running_server`.
 
 The listening socket is bound before uvicorn starts, so the port (even port 0) is known at once and
 early connections wait in the backlog instead of being refused; no readiness polling is needed.
+Any host may be bound (a CI service container listens on 0.0.0.0); the admin surface then stays
+loopback-only unless an admin token opens it (see `app.py`).
 """
 
 from __future__ import annotations
@@ -18,27 +20,25 @@ from reconciler.emulator.app import create_app
 from reconciler.emulator.core import EmulatorCore
 
 
-def check_loopback_host(host: str) -> None:
-    """The emulator speaks plain HTTP with test secrets; it must not listen beyond this host."""
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback addresses: nothing beyond this machine can connect."""
     if host == "localhost":
-        return
+        return True
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(
-            f"the emulator listens on loopback only; {host!r} is not a loopback address "
-            "(use 127.0.0.1 or ::1)"
-        )
+        return False
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    check_loopback_host(host)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     sock.listen(128)
     return sock
 
@@ -49,8 +49,9 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def _server(core: EmulatorCore) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(core), lifespan="off", log_level="warning", access_log=False)
+def _server(core: EmulatorCore, admin_token: str | None) -> uvicorn.Server:
+    app = create_app(core, admin_token=admin_token)
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
     return uvicorn.Server(config)
 
 
@@ -60,22 +61,29 @@ def serve(
     port: int = 8080,
     *,
     on_ready: Callable[[str], None] | None = None,
+    admin_token: str | None = None,
 ) -> None:
     """Serve until interrupted; `on_ready` receives the base URL once the socket is bound."""
     sock = _bind(host, port)
     try:
         if on_ready is not None:
             on_ready(_base_url(sock))
-        _server(core).run(sockets=[sock])
+        _server(core, admin_token).run(sockets=[sock])
     finally:
         sock.close()
 
 
 @contextmanager
-def running_server(core: EmulatorCore, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run the emulator in a background thread for the block; yields "http://127.0.0.1:PORT"."""
+def running_server(
+    core: EmulatorCore,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    admin_token: str | None = None,
+) -> Iterator[str]:
+    """Run the emulator in a background thread for the block; yields "http://HOST:PORT"."""
     sock = _bind(host, port)
-    server = _server(core)
+    server = _server(core, admin_token)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="tpns-emulator", daemon=True
     )

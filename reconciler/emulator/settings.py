@@ -1,18 +1,21 @@
-"""Emulator configuration: the values tpns-api.md section 10 leaves open, each with its default.
+"""Emulator configuration: the values the TPNS documentation leaves open, each with its default.
 
-Nothing here is read from the environment; the CLI and tests build `EmulatorSettings` explicitly.
+Nothing here is read from the environment; the CLI (`--setting NAME=VALUE`, parsed by
+`settings_from_text`) and tests build `EmulatorSettings` explicitly.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta, timezone
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal, get_args
 
 Platform = Literal["android", "ios"]
+#: What a date-range query with `limit` over the maximum gets (section 10 item 16: cap).
+OverLimit = Literal["cap", "refuse"]
 
 #: Why a task-management call (or an override) was refused -> the ret_code returned.
 #: Section 10 item 4 recommends 1008007 for all of them; keeping them apart lets a test or a
@@ -29,6 +32,9 @@ DEFAULT_REFUSAL_CODES: Mapping[str, int] = MappingProxyType(
         "cancel_state": 1008007,  # cancel once the task was dispatched (item 7)
         "collapse_unknown": 1008007,  # collapse_id matching no earlier task (item 14)
         "collapse_audience": 1008007,  # override from a non-broadcast audience
+        "upload_unknown": 1008007,  # package push naming an upload_id never issued to the app
+        "upload_format": 1008011,  # package file of the wrong type, size, name or layout
+        "package_entries": 1008007,  # package entries that do not fit the push (token length)
     }
 )
 
@@ -40,7 +46,7 @@ class AppSpec:
     """One emulated TPNS application: an AccessID is bound to a single platform."""
 
     access_id: str
-    secret: str
+    secret: str = field(repr=False)
     platform: Platform
     recall_enabled: bool = False
     rate_limits: bool = True
@@ -54,7 +60,7 @@ class AppSpec:
 
 @dataclass(frozen=True)
 class EmulatorSettings:
-    """Every tunable rule of the emulator; defaults follow tpns-api.md section 10."""
+    """Every tunable rule of the emulator; docs/emulator.md says where each default comes from."""
 
     skew_window_seconds: float = 600.0
     utc_offset: str = "+08:00"
@@ -80,6 +86,22 @@ class EmulatorSettings:
     max_message_bytes: int = 4096
     max_targets: int = 1000
     max_token_length: int = 36
+    min_account_length: int = 2
+    max_account_length: int = 100
+    #: err_msg of a successful snake_case answer; a recorded TPNS answer says "NO_ERROR".
+    success_err_msg: str = "NO_ERROR"
+    over_page_limit: OverLimit = "cap"
+    #: A package push must name an upload_id issued by /v3/push/package/upload to its app.
+    require_issued_upload_id: bool = True
+    first_upload_id: int = 1
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_upload_name_chars: int = 100
+    #: The reference marks message.ios required for iOS apps; the official Go SDK checks it only
+    #: when present. TPNS's own answer is unknown, so omitting it is accepted unless this is set.
+    require_ios_object: bool = False
+    #: Keys loop_param's times-of-day list is read from: the documented one, then the
+    #: official SDKs' spelling (gosdk and the PHP SDK send `DayTimes`).
+    loop_day_times_keys: tuple[str, ...] = ("dayTimes", "DayTimes")
 
     def __post_init__(self) -> None:
         self.zone()  # fail at construction, not at the first request
@@ -98,3 +120,58 @@ class EmulatorSettings:
 
     def refusal_code(self, reason: str) -> int:
         return self.refusal_codes[reason]
+
+
+REFUSAL_PREFIX = "refusal_codes."
+
+
+def settings_from_text(pairs: Iterable[str], base: EmulatorSettings) -> EmulatorSettings:
+    """`base` with `NAME=VALUE` overrides; ValueError names the setting and what it takes.
+
+    `refusal_codes.REASON=CODE` changes one refusal code; a tuple setting takes commas.
+    """
+    changes: dict[str, Any] = {}
+    codes = dict(base.refusal_codes)
+    kinds = {f.name: f.type for f in fields(EmulatorSettings)}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        name = name.strip()
+        if not equals:
+            raise ValueError(f"{pair!r} is not NAME=VALUE")
+        if name.startswith(REFUSAL_PREFIX):
+            reason = name.removeprefix(REFUSAL_PREFIX)
+            if reason not in DEFAULT_REFUSAL_CODES:
+                raise ValueError(f"no refusal {reason!r}; known: {sorted(DEFAULT_REFUSAL_CODES)}")
+            codes[reason] = _typed(name, "int", text)
+        elif name in kinds and name != "refusal_codes":
+            changes[name] = _typed(name, str(kinds[name]), text)
+        else:
+            raise ValueError(f"no emulator setting {name!r}; known: {sorted(kinds)}")
+    return replace(base, **changes, refusal_codes=MappingProxyType(codes))
+
+
+def _typed(name: str, kind: str, text: str) -> Any:
+    try:
+        if kind == "bool":
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError("true or false")
+            return text.lower() in ("true", "1")
+        if kind in ("int", "float"):
+            number = _number(text, integer=kind == "int")
+            if number is None:
+                raise ValueError("an integer" if kind == "int" else "a number")
+            return number
+        if kind.startswith("tuple"):
+            return tuple(item.strip() for item in text.split(",") if item.strip())
+        if kind == "OverLimit" and text not in get_args(OverLimit):
+            raise ValueError(" or ".join(get_args(OverLimit)))
+    except ValueError as exc:
+        raise ValueError(f"setting {name} takes {exc or kind}, got {text!r}") from exc
+    return text
+
+
+def _number(text: str, *, integer: bool) -> int | float | None:
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        return None

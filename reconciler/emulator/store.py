@@ -16,11 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.lifecycle import TaskIndexEntry, TaskRow
+from reconciler.emulator.push_rules import BROADCAST_AUDIENCES
 from reconciler.emulator.settings import AppSpec
+from reconciler.emulator.uploads import Package
 
 BUSY_TIMEOUT_MS = 10_000
 
-_SCHEMA = """
+#: The broadcast audiences as an SQL literal: a partial index is used only by queries whose
+#: WHERE repeats its own literally (bound parameters would not match it).
+_BROADCAST_IN = "(" + ", ".join(f"'{a}'" for a in sorted(BROADCAST_AUDIENCES)) + ")"
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS apps (
     access_id TEXT PRIMARY KEY, secret TEXT NOT NULL, platform TEXT NOT NULL,
     recall_enabled INTEGER NOT NULL, rate_limits INTEGER NOT NULL);
@@ -32,6 +38,10 @@ CREATE TABLE IF NOT EXISTS tasks (
     pinned_status TEXT, status_at REAL, seeded INTEGER NOT NULL, targets TEXT NOT NULL,
     upload_id INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_by_app ON tasks (access_id, created_at);
+CREATE INDEX IF NOT EXISTS tasks_broadcast ON tasks (access_id, created_at)
+    WHERE seeded = 0 AND audience_type IN {_BROADCAST_IN};
+CREATE INDEX IF NOT EXISTS tasks_to_all ON tasks (access_id, title, content, created_at)
+    WHERE seeded = 0 AND audience_type = 'all';
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, access_id TEXT NOT NULL,
     path TEXT NOT NULL, body TEXT NOT NULL, ret_code INTEGER, push_id TEXT, fault TEXT);
@@ -40,7 +50,20 @@ CREATE TABLE IF NOT EXISTS statistics_calls (
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, spec TEXT NOT NULL, remaining INTEGER);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id INTEGER PRIMARY KEY, access_id TEXT NOT NULL, file_name TEXT NOT NULL,
+    entry_count INTEGER NOT NULL, shortest INTEGER NOT NULL, longest INTEGER NOT NULL,
+    created_at REAL NOT NULL);
 """
+
+LAST_BROADCAST_SQL = (
+    "SELECT MAX(created_at) AS at FROM tasks WHERE access_id = ? AND seeded = 0 "
+    f"AND audience_type IN {_BROADCAST_IN}"
+)
+REPEAT_SQL = (
+    "SELECT 1 FROM tasks WHERE access_id = ? AND seeded = 0 AND audience_type = 'all' "
+    "AND title = ? AND content = ? AND created_at > ? LIMIT 1"
+)
 
 _TASK_COLUMNS = (
     "push_id, access_id, body, audience_type, message_type, environment, title, content, "
@@ -69,6 +92,8 @@ class EmulatorStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # A replaced secret must not linger in a freed page of the file.
+        self._conn.execute("PRAGMA secure_delete = ON")
         if self.persistent:
             self._conn.execute("PRAGMA journal_mode = WAL")
             # An emulator needs to survive a killed process, not a power cut: skip the fsyncs.
@@ -127,6 +152,12 @@ class EmulatorStore:
             "INSERT OR REPLACE INTO apps VALUES (?, ?, ?, ?, ?)",
             (app.access_id, app.secret, app.platform, app.recall_enabled, app.rate_limits),
         )
+
+    def scrub(self) -> None:
+        """Move the WAL into the file and empty it, so no replaced row survives in either."""
+        if self.persistent:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def app(self, access_id: str) -> AppSpec | None:
         row = self._conn.execute("SELECT * FROM apps WHERE access_id = ?", (access_id,)).fetchone()
@@ -203,22 +234,43 @@ class EmulatorStore:
             (status, at, push_id),
         )
 
-    def last_broadcast_at(self, access_id: str, audiences: frozenset[str]) -> float | None:
-        marks = ", ".join("?" for _ in audiences)
-        row = self._conn.execute(
-            f"SELECT MAX(created_at) AS at FROM tasks WHERE access_id = ? AND seeded = 0 "
-            f"AND audience_type IN ({marks})",
-            (access_id, *sorted(audiences)),
-        ).fetchone()
+    def last_broadcast_at(self, access_id: str) -> float | None:
+        """When the app last pushed to all, a tag or an account package (seeds do not count).
+
+        The literal WHERE matches the partial index `tasks_broadcast`, so this costs one index
+        probe however many tasks the app has.
+        """
+        row = self._conn.execute(LAST_BROADCAST_SQL, (access_id,)).fetchone()
         return None if row["at"] is None else float(row["at"])
 
     def repeated_push_exists(self, access_id: str, title: str, content: str, since: float) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM tasks WHERE access_id = ? AND audience_type = 'all' AND seeded = 0 "
-            "AND title = ? AND content = ? AND created_at > ? LIMIT 1",
-            (access_id, title, content, since),
-        ).fetchone()
+        row = self._conn.execute(REPEAT_SQL, (access_id, title, content, since)).fetchone()
         return row is not None
+
+    # -- package uploads ----------------------------------------------------------------
+
+    def insert_upload(self, upload_id: int, access_id: str, package: Package, at: float) -> None:
+        self._conn.execute(
+            "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                upload_id,
+                access_id,
+                package.file_name,
+                package.entry_count,
+                package.shortest,
+                package.longest,
+                at,
+            ),
+        )
+
+    def upload(self, access_id: str, upload_id: int) -> Package | None:
+        """The package this app uploaded under `upload_id`, if it did."""
+        row = self._conn.execute(
+            "SELECT file_name, entry_count, shortest, longest FROM uploads "
+            "WHERE access_id = ? AND upload_id = ?",
+            (access_id, upload_id),
+        ).fetchone()
+        return None if row is None else Package(*row)
 
     # -- statistics quota ---------------------------------------------------------------
 
@@ -294,7 +346,7 @@ class EmulatorStore:
     # -- reset --------------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Forget tasks, ledger, quotas, faults and counters; apps stay registered."""
-        for table in ("tasks", "ledger", "statistics_calls", "faults", "meta"):
+        """Forget tasks, uploads, ledger, quotas, faults and counters; apps stay registered."""
+        for table in ("tasks", "ledger", "statistics_calls", "faults", "meta", "uploads"):
             self._conn.execute(f"DELETE FROM {table}")
         self._conn.execute("DELETE FROM sqlite_sequence")

@@ -33,12 +33,12 @@ def signed_headers(app: AppSpec, body: bytes, timestamp: int) -> dict[str, str]:
     }
 
 
-def call_core(core: EmulatorCore, path: str, body: dict[str, object]) -> int:
+def call_core(
+    core: EmulatorCore, path: str, body: dict[str, object], *, app: AppSpec = ANDROID
+) -> int:
     """Call `path` on the core with a valid signature; return the ret_code or retCode."""
     raw = json.dumps(body).encode()
-    payload = core.handle(
-        path, signed_headers(ANDROID, raw, int(core.now().timestamp())), raw
-    ).payload
+    payload = core.handle(path, signed_headers(app, raw, int(core.now().timestamp())), raw).payload
     code = payload.get("ret_code", payload.get("retCode"))
     assert isinstance(code, int)
     return code
@@ -71,11 +71,35 @@ class Tpns:
     async def push(self, body: dict[str, Any], app: AppSpec = ANDROID) -> Any:
         return await self.post("/v3/push/app", body, app)
 
+    async def upload(self, name: str, data: bytes, app: AppSpec = ANDROID) -> Any:
+        """A signed multipart upload with a `file` part, as the SDKs send it."""
+        raw, content_type = multipart_file(name, data)
+        headers = signed_headers(app, raw, int(self.clock.now().timestamp()))
+        headers["Content-Type"] = content_type
+        response = await self.client.post(UPLOAD, content=raw, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def package(self, audience: str, app: AppSpec = ANDROID, **extra: Any) -> Any:
+        """A package push body naming a package just uploaded for it."""
+        entries = ["t" * 36] if audience == "package_token_push" else ["alice", "bob"]
+        reply = await self.upload("package.txt", "\n".join(entries).encode(), app)
+        return notify(audience, upload_id=reply["uploadId"], **extra)
+
     async def record(self, push_id: str, app: AppSpec = ANDROID) -> dict[str, Any]:
         reply = await self.post("/v3/statistics/get_push_record", {"pushId": push_id}, app)
         assert reply["retCode"] == 0, reply
         record: dict[str, Any] = reply["pushRecordData"][0]
         return record
+
+
+UPLOAD = "/v3/push/package/upload"
+
+
+def multipart_file(name: str, data: bytes) -> tuple[bytes, str]:
+    """(body, Content-Type) of a multipart/form-data request with one `file` part."""
+    request = httpx.Request("POST", "http://emulator" + UPLOAD, files={"file": (name, data)})
+    return request.read(), request.headers["content-type"]
 
 
 def notify(audience: str = "all", **extra: Any) -> dict[str, Any]:

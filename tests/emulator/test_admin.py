@@ -154,3 +154,17 @@ async def test_unknown_path_and_wrong_method(client: httpx.AsyncClient) -> None:
     assert (await client.get("/v3/push/app")).status_code == 405
     assert (await client.put("/v3/statistics/get_push_record")).status_code == 405
     assert (await client.delete("/_emulator/ledger")).status_code == 405
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.5"])
+async def test_an_admin_token_is_required_from_every_client(core: EmulatorCore, host: str) -> None:
+    transport = httpx.ASGITransport(app=create_app(core, admin_token="s3cret"), client=(host, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+            response = await client.get("/_emulator/ledger", headers=headers)
+            assert response.status_code == 401
+            assert response.json() == {
+                "error": "/_emulator/ needs the header `Authorization: Bearer <admin token>`"
+            }
+        granted = await client.get("/_emulator/ledger", headers={"Authorization": "Bearer s3cret"})
+        assert granted.json() == {"ledger": []}

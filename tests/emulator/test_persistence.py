@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import sqlite3
 from pathlib import Path
 
-from reconciler.emulator import EmulatorCore, ManualClock, SystemClock
+from reconciler.emulator import AppSpec, EmulatorCore, ManualClock, SystemClock
+from reconciler.emulator.store import LAST_BROADCAST_SQL, REPEAT_SQL
 
 from .conftest import ANDROID, START, call_core, notify, signed_headers
 
@@ -76,3 +79,56 @@ def test_a_direct_clock_move_holds_until_another_core_moves_the_shared_clock(
     assert 49 < (second.now() - start).total_seconds() < 60
     first.advance_clock(1000)
     assert 1000 < (second.now() - start).total_seconds() < 1010
+
+
+def _file_bytes(db: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+
+
+def test_a_secret_kept_out_of_the_file_authenticates_only_in_memory(tmp_path: Path) -> None:
+    db = tmp_path / "emulator.db"
+    real = AppSpec(ANDROID.access_id, "real-secret-0123456789abcdef", "android")
+    first = EmulatorCore(db, clock=ManualClock(START))
+    first.add_app(real, persist_secret=False)
+    assert call_core(first, "/v3/push/app", notify("token"), app=real) == 0
+    assert b"real-secret-0123456789abcdef" not in _file_bytes(db)
+    second = EmulatorCore(db, clock=ManualClock(START))
+    # Another core on the file cannot check a signature, but can check Basic credentials.
+    assert call_core(second, "/v3/push/app", notify("token"), app=real) == 1008003
+    basic = base64.b64encode(f"{real.access_id}:{real.secret}".encode()).decode()
+    raw = json.dumps(notify("token")).encode()
+    reply = second.handle("/v3/push/app", {"Authorization": f"Basic {basic}"}, raw).payload
+    assert reply["ret_code"] == 0
+    wrong = base64.b64encode(f"{real.access_id}:guess".encode()).decode()
+    reply = second.handle("/v3/push/app", {"Authorization": f"Basic {wrong}"}, raw).payload
+    assert reply["ret_code"] == 1008003
+    first.close()
+    second.close()
+
+
+def test_a_secret_an_older_file_kept_is_scrubbed_on_the_next_registration(tmp_path: Path) -> None:
+    db = tmp_path / "emulator.db"
+    real = AppSpec(ANDROID.access_id, "real-secret-0123456789abcdef", "android")
+    older = EmulatorCore(db, clock=ManualClock(START))
+    older.add_app(real)  # what the embedded emulator used to write
+    older.close()
+    assert b"real-secret-0123456789abcdef" in _file_bytes(db)
+    core = EmulatorCore(db, clock=ManualClock(START))
+    core.add_app(real, persist_secret=False)
+    assert b"real-secret-0123456789abcdef" not in _file_bytes(db)
+    core.close()
+
+
+def test_rate_limit_lookups_use_one_index_probe_however_many_tasks(tmp_path: Path) -> None:
+    db = tmp_path / "tpns.db"
+    EmulatorCore(db).close()
+    conn = sqlite3.connect(db)
+    try:
+        broadcast = conn.execute("EXPLAIN QUERY PLAN " + LAST_BROADCAST_SQL, ("1",)).fetchall()
+        repeat = conn.execute("EXPLAIN QUERY PLAN " + REPEAT_SQL, ("1", "t", "c", 0)).fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()
+    finally:
+        conn.close()
+    assert "USING INDEX tasks_broadcast" in broadcast[0][-1]
+    assert "USING INDEX tasks_to_all" in repeat[0][-1]
+    assert mode == ("wal",)

@@ -80,7 +80,8 @@ async def test_reported_push_types_and_targets(tpns: Tpns, clock: ManualClock) -
         "package_account_push": ("package_account_push", None),
     }
     for audience, (push_type, targets) in expected.items():
-        record = await tpns.record((await tpns.push(notify(audience)))["push_id"])
+        body = await tpns.package(audience) if audience.startswith("package_") else notify(audience)
+        record = await tpns.record((await tpns.push(body))["push_id"])
         assert (record["pushType"], record["targetList"]) == (push_type, targets)
     clock.advance(1)
     legacy = await tpns.record((await tpns.push(notify("tag")))["push_id"])

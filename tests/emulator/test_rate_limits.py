@@ -20,10 +20,11 @@ async def test_broadcast_pushes_allow_one_per_second_per_app(
     assert "push_id" not in limited
     assert (await tpns.push(notify("token_list")))["ret_code"] == 0  # other audiences are free
     assert (await tpns.push(notify("tag", environment="dev"), IOS))["ret_code"] == 0  # other app
+    package = await tpns.package("package_account_push")
     clock.advance(0.999)
-    assert (await tpns.push(notify("package_account_push")))["ret_code"] == 1008028
+    assert (await tpns.push(package))["ret_code"] == 1008028
     clock.advance(0.001)
-    assert (await tpns.push(notify("package_account_push")))["ret_code"] == 0
+    assert (await tpns.push(package))["ret_code"] == 0
 
 
 async def test_same_message_to_all_once_per_hour(tpns: Tpns, clock: ManualClock) -> None:

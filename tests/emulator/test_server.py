@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorCore, ManualClock
-from reconciler.emulator.server import check_loopback_host, running_server
+from reconciler.emulator.server import is_loopback_host, running_server
 
 from .conftest import ANDROID, START, notify, signed_headers
 
@@ -35,7 +35,7 @@ def test_push_query_stop_cancel_over_loopback() -> None:
         )
         assert record["pushRecordData"][0]["status"] == "PUSH_STARTED"
         stopped = _call(client, clock, "/v3/push/stop_push_msg", {"pushId": pushed["push_id"]})
-        assert stopped == {"seq": 0, "ret_code": 0, "err_msg": ""}
+        assert stopped == {"seq": 0, "ret_code": 0, "err_msg": "NO_ERROR"}
         clock.advance(1)
         scheduled = _call(
             client, clock, "/v3/push/app", notify("tag", send_time="2026-11-20 12:00:00")
@@ -66,9 +66,25 @@ def test_drop_over_loopback_is_a_protocol_error() -> None:
         assert _call(client, clock, "/v3/push/app", notify("token"))["ret_code"] == 0
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.org", "::"])
-def test_non_loopback_hosts_are_refused(host: str) -> None:
-    with pytest.raises(ValueError, match="loopback"):
-        check_loopback_host(host)
-    with pytest.raises(ValueError, match="loopback"), running_server(EmulatorCore(), host=host):
-        pass
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False),
+     ("192.168.1.10", False), ("example.org", False), ("::", False)],
+)  # fmt: skip
+def test_loopback_hosts_are_told_apart(host: str, *, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
+
+
+def test_a_non_loopback_host_is_served_with_the_admin_token_required() -> None:
+    clock = ManualClock(START)
+    core = EmulatorCore(clock=clock)
+    core.add_app(ANDROID)
+    with running_server(core, host="0.0.0.0", admin_token="t0ken") as base_url:
+        assert base_url.startswith("http://0.0.0.0:")
+        port = base_url.rsplit(":", 1)[1]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert _call(client, clock, "/v3/push/app", notify("token"))["ret_code"] == 0
+            assert client.get("/_emulator/ledger").status_code == 401
+            authorized = {"Authorization": "Bearer t0ken"}
+            ledger = client.get("/_emulator/ledger", headers=authorized).json()["ledger"]
+            assert [entry["ret_code"] for entry in ledger] == [0]

@@ -59,7 +59,7 @@ async def test_cancel_scheduled_task_with_any_id_spelling(
 ) -> None:
     push_id = (await tpns.push(notify("tag", send_time=wall(3600))))["push_id"]
     reply = await tpns.post(CANCEL, {key: int(push_id) if as_int else push_id, "seq": 3})
-    assert reply == {"seq": 3, "ret_code": 0, "err_msg": ""}
+    assert reply == {"seq": 3, "ret_code": 0, "err_msg": "NO_ERROR"}
     assert (await tpns.record(push_id))["status"] == "PUSH_CANCELED"
 
 
@@ -88,7 +88,7 @@ async def test_stop_while_delivering_and_within_offline_window(
 ) -> None:
     delivering = (await tpns.push(notify()))["push_id"]
     reply = await tpns.post(STOP, {"pushid": delivering})
-    assert reply == {"seq": 0, "ret_code": 0, "err_msg": ""}
+    assert reply == {"seq": 0, "ret_code": 0, "err_msg": "NO_ERROR"}
     assert (await tpns.record(delivering))["status"] == "PUSH_DELETED_PUSH_MSG"
     clock.advance(1)
     finished = (await tpns.push(notify("tag", expire_time=800)))["push_id"]
@@ -96,7 +96,8 @@ async def test_stop_while_delivering_and_within_offline_window(
     assert (await tpns.record(finished))["status"] == "PUSH_FINISHED"
     assert (await tpns.post(STOP, {"pushId": finished}))["ret_code"] == 0
     clock.advance(1)
-    expired = (await tpns.push(notify("package_account_push", expire_time=800)))["push_id"]
+    package = await tpns.package("package_account_push", expire_time=800)
+    expired = (await tpns.push(package))["push_id"]
     clock.advance(800)
     assert (await tpns.post(STOP, {"pushId": expired}))["ret_code"] == 1008007
     assert (await tpns.record(expired))["status"] == "PUSH_FINISHED"
@@ -106,7 +107,8 @@ async def test_stop_refusals(tpns: Tpns) -> None:
     waiting = (await tpns.push(notify("tag", send_time=wall(600))))["push_id"]
     assert (await tpns.post(STOP, {"pushId": waiting}))["ret_code"] == 1008007
     for audience in ("token", "token_list", "account", "package_token_push"):
-        push_id = (await tpns.push(notify(audience)))["push_id"]
+        body = await tpns.package(audience) if audience.startswith("package_") else notify(audience)
+        push_id = (await tpns.push(body))["push_id"]
         assert (await tpns.post(STOP, {"pushId": push_id}))["ret_code"] == 1008007, audience
     account_list = (await tpns.push(notify("account_list")))["push_id"]
     assert (await tpns.post(STOP, {"pushId": account_list}))["ret_code"] == 0

@@ -274,3 +274,32 @@ async def test_no_secret_in_logs_over_loopback(
         assert SECRET not in text
         assert basic not in text
     assert caplog.records, "the HTTP stack logged at DEBUG, and none of it held the secret"
+
+
+async def test_the_emulators_real_envelope_reaches_the_caller(client: TpnsClient) -> None:
+    result = await client.push_app(tag_push())
+    assert result.raw == {
+        "seq": 0,
+        "push_id": result.push_id,
+        "ret_code": 0,
+        "environment": "product",
+        "err_msg": "NO_ERROR",
+        "err_msg_zh": "",
+        "result": "{}",
+        "invalid_targe_list": [],
+    }
+
+
+async def test_a_loop_push_in_the_sdk_spelling_returns_every_id(client: TpnsClient) -> None:
+    loop = {
+        "startDate": "2026-11-22",
+        "endDate": "2026-11-23",
+        "loopType": 1,
+        "loopDayIndexs": [0],
+        "DayTimes": ["10:00:00"],
+    }
+    result = await client.push_app(tag_push(loop_param=loop))
+    assert result.push_ids == ("100000001", "100000002")
+    assert result.push_id == "100000001"
+    later = await client.get_push_record(result.push_ids[1])
+    assert later.status is LiveStatus.WAIT

@@ -155,3 +155,24 @@ def test_api_error_is_raised_not_malformed() -> None:
     with pytest.raises(ApiError) as caught:
         envelope.check({"retCode": 1008015, "errMsg": "push id not exist"}, path=PATH)
     assert caught.value.code == 1008015
+
+
+#: A real /v3/push/app answer, as recorded in the official PHP SDK's source.
+REAL_PUSH_ANSWER = (
+    b'{"seq":0,"push_id":"572728156","ret_code":0,"environment":"product","err_msg":"NO_ERROR",'
+    b'"err_msg_zh":"","result":"{}","invalid_targe_list":[]}'
+)
+
+
+def test_the_real_push_answer_is_a_success() -> None:
+    reply = envelope.decode(REAL_PUSH_ANSWER, path="/v3/push/app")
+    envelope.check(reply, path="/v3/push/app")
+    result = envelope.push_result(reply, path="/v3/push/app")
+    assert (result.push_id, result.push_ids) == ("572728156", ("572728156",))
+
+
+def test_the_real_answer_of_a_loop_push_lists_every_id() -> None:
+    content = REAL_PUSH_ANSWER.replace(b'"572728156"', b'["572728156","572728157"]')
+    reply = envelope.decode(content, path="/v3/push/app")
+    envelope.check(reply, path="/v3/push/app")
+    assert envelope.push_result(reply, path="/v3/push/app").push_ids == ("572728156", "572728157")
