@@ -76,7 +76,8 @@ def choose_state(
     chosen = flag_or_env(ctx, env)
     if chosen is not None:
         return chosen
-    if _PASSWORD_IN_URL.match(configured) or _PASSWORD_PARAM.search(configured):
+    written = _VARIABLE.sub("", configured)  # `${VAR}` is a reference, not a secret
+    if _PASSWORD_IN_URL.match(written) or _PASSWORD_PARAM.search(written):
         raise ConfigError(
             f"{config_path}: `state:` holds a database password; a secret never belongs in a file",
             hint="remove it from the URL and export PGPASSWORD (or write ${VAR} and export VAR)",
