@@ -17,8 +17,9 @@ import collections
 import itertools
 import os
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from reconciler.state import open_store
 
 from .conftest import ACCESS_IDS, ANDROID, IOS, PUSH_PATH, SECRETS, START, Harness, push_task
 
+T = TypeVar("T")
 SOAK = bool(os.environ.get("PUSHCTL_SOAK"))
 SEND_TIME = "2026-12-15T09:00:00+08:00"  # weeks after START: clock moves never reach it
 FAULT_KINDS = [
@@ -117,12 +119,26 @@ class ProvingGround(RuleBasedStateMachine):
         self.removed: dict[str, tuple[str, bool]] = {}
         self.names = itertools.count()
         self.stores = itertools.count(1)
+        # One loop for the whole run: the clients' pacing locks belong to the loop they met.
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run to the end, or to a kill: then every other task of the apply dies with it."""
+        try:
+            return self.loop.run_until_complete(coroutine)
+        finally:
+            pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
     def teardown(self) -> None:
         try:
             self.converge()
         finally:
-            asyncio.run(self._close())
+            self.run(self._close())
+            self.loop.close()
             self.folder.cleanup()
 
     async def _close(self) -> None:
@@ -196,7 +212,7 @@ class ProvingGround(RuleBasedStateMachine):
 
     @rule()
     def plan_and_apply(self) -> None:
-        asyncio.run(self._run_once())
+        self.run(self._run_once())
 
     async def _run_once(self) -> None:
         plan = await self.harness.plan()
@@ -227,8 +243,8 @@ class ProvingGround(RuleBasedStateMachine):
         self.harness.core.set_faults([])
         self.switch.armed = None
         for _ in range(3):
-            asyncio.run(self._run_once())
-        final = asyncio.run(self.harness.plan())
+            self.run(self._run_once())
+        final = self.run(self.harness.plan())
         assert final.changes == (), [c.address for c in final.changes]
         assert final.diagnostics == (), [(d.code, d.message) for d in final.diagnostics]
         live = {str(t["title"]): str(t["status"]) for t in self.harness.core.tasks()}
@@ -246,6 +262,7 @@ ProvingGround.TestCase.settings = settings(
     stateful_step_count=30 if SOAK else 14,
     deadline=None,
     derandomize=not SOAK,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestProvingGround = ProvingGround.TestCase
