@@ -28,6 +28,7 @@ from reconciler.domain.plan import Action, Plan
 from reconciler.engine.apply import ApplyReport, ChangeOutcome
 from reconciler.engine.apply_session import ApplyRun, run_apply
 from reconciler.errors import ApplyFailed, PushctlError, UsageError
+from reconciler.state.lock import process_identity
 from reconciler.state.store import LockHolder
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -58,6 +59,7 @@ def new_run(
         commit=commit or "",
         pid=os.getpid(),
         acquired_at=datetime.now(UTC),
+        process=process_identity(os.getpid()),
     )
     secrets = [
         workspace.env[app.secret_key_env]
