@@ -147,10 +147,14 @@ class LockLease:
         if self.released:
             return
         self.released = True
+        self.abandon()
+        self._release()
+
+    def abandon(self) -> None:
+        """Stop renewing without giving the locks back: the store is closing under the lease."""
         self._stop.set()
         if self._beat is not None and self._beat is not threading.current_thread():
             self._beat.join(timeout=HEARTBEAT_SECONDS)
-        self._release()
 
     def __enter__(self) -> LockLease:
         return self

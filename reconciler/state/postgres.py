@@ -99,6 +99,7 @@ class PostgresStateStore(SqlStateStore):
         self.location = describe_url(url)
         self._mutex = threading.RLock()
         self._lease_sessions: list[psycopg.Connection[Row]] = []
+        self._leases: list[LockLease] = []
         self._conn = self._connect()
         with self._transaction(write=True):
             self._run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
@@ -138,6 +139,8 @@ class PostgresStateStore(SqlStateStore):
 
     def close(self) -> None:
         """Close the connection and any lease sessions, freeing their locks as an exit would."""
+        for lease in self._leases:
+            lease.abandon()
         with self._mutex:
             for session in self._lease_sessions:
                 session.close()
@@ -161,7 +164,12 @@ class PostgresStateStore(SqlStateStore):
         def try_lock(app: str) -> bool:
             key = app_lock_key(app)
             if not _execute(session, "SELECT pg_try_advisory_lock(?)", (key,))[0][0]:
-                return False
+                # A session can outlive its run (a stalled or killed process): end it once
+                # the row shows its holder provably gone, then try again.
+                if not self._end_session_of_gone_holder(app):
+                    return False
+                if not _execute(session, "SELECT pg_try_advisory_lock(?)", (key,))[0][0]:
+                    return False
             with session.transaction():
                 rows = _execute(
                     session,
@@ -202,9 +210,28 @@ class PostgresStateStore(SqlStateStore):
         except BaseException:
             self._end_session(session)
             raise
-        return LockLease(
+        lease = LockLease(
             holder, taken, release, renew=lambda: self._renew(session, holder.lock_id, taken)
         )
+        self._leases.append(lease)
+        return lease
+
+    def _end_session_of_gone_holder(self, app: str) -> bool:
+        with self._transaction(write=True):
+            rows = self._run(
+                f"SELECT k.doc, k.expires_at, {DB_NOW}, k.backend_pid FROM pushctl_locks k "
+                f"WHERE k.app = ? AND {LIVE_LOCK}",
+                (app,),
+            )
+            if not rows:
+                return False
+            doc, expires_at, now, pid = rows[0]
+            previous = LockHolder.model_validate_json(doc)
+            expiry = None if expires_at is None else float(expires_at)
+            if takeover_reason(previous, expires_at=expiry, now=float(now)) is None:
+                return False
+            ended = self._run("SELECT pg_terminate_backend(?, ?)", (pid, TERMINATE_WAIT_MS))
+        return bool(ended[0][0])
 
     def _renew(self, session: psycopg.Connection[Row], lock_id: str, apps: Sequence[str]) -> None:
         """Extend the lease through the lease's own session; a session gone is a lock lost."""

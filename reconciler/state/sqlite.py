@@ -62,6 +62,7 @@ class SqliteStateStore(SqlStateStore):
         # One connection, used from whichever thread the engine runs a call on; the mutex
         # keeps its transactions from interleaving.
         self._mutex = threading.RLock()
+        self._leases: list[LockLease] = []
         self._conn = self._connect(path)
         with self._transaction(write=True):
             for statement in SCHEMA:
@@ -118,6 +119,9 @@ class SqliteStateStore(SqlStateStore):
         )
 
     def close(self) -> None:
+        """Close the connection; leases still held stop renewing, as at an exit."""
+        for lease in self._leases:
+            lease.abandon()
         with self._mutex:
             self._conn.close()
 
@@ -152,12 +156,14 @@ class SqliteStateStore(SqlStateStore):
             clock=clock,
             sleep=sleep,
         )
-        return LockLease(
+        lease = LockLease(
             holder,
             taken,
             lambda: self._unlock(holder.lock_id, taken),
             renew=lambda: self._renew(holder.lock_id, taken),
         )
+        self._leases.append(lease)
+        return lease
 
     def _take_over(self, app: str, row: Row) -> bool:
         """Inside try_lock's transaction: remove the row of a holder provably gone."""
