@@ -4,10 +4,14 @@ A lock can be lost while a run is alive: its PostgreSQL session ended, or its le
 while the process was stalled and another run took it over. Checking right before each
 stop, revoke, cancel or push, and renewing the lease in the same step, means a run that lost
 its lock makes no further call, and the lease it renewed outlasts the call it then makes.
+
+Broadcast pushes wait for their 1/s turn inside the client; they pass the fence one at a time,
+so that each is checked when its turn comes rather than when it joined the queue.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 from reconciler.engine.crash_points import CrashPlan
 from reconciler.engine.ports import ApplyClient, PushAccepted
 from reconciler.records import LiveTask
+from reconciler.tpns.endpoints import BROADCAST_AUDIENCES
 
 
 class FencedClient:
@@ -26,6 +31,7 @@ class FencedClient:
         self._inner = inner
         self._check = check
         self._crash = crash
+        self._broadcast_turn = asyncio.Lock()
 
     def _before(self) -> None:
         self._check()
@@ -37,6 +43,12 @@ class FencedClient:
             self._crash.passing("after-send")
 
     async def push_app(self, body: dict[str, Any]) -> PushAccepted:
+        if body.get("audience_type") not in BROADCAST_AUDIENCES:
+            return await self._push(body)
+        async with self._broadcast_turn:
+            return await self._push(body)
+
+    async def _push(self, body: dict[str, Any]) -> PushAccepted:
         self._before()
         accepted = await self._inner.push_app(body)
         self._after()
