@@ -4,10 +4,15 @@ SIGTERM is how CI cancels a job and how `kill` asks a process to stop. It is tur
 `Terminated`, a KeyboardInterrupt, so it takes the path Ctrl-C takes through click and asyncio:
 `finally` blocks and `with` blocks run (the lease is released, clients and the state store
 closed) and the exit code tells the two apart: 130 for SIGINT, 143 for SIGTERM.
+
+While an event loop runs, Terminated is raised from a loop callback rather than from whatever
+task happened to be running: asyncio.run then cancels every task at its await point, as it
+does for Ctrl-C, instead of a task dying half-way through a step.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 from types import FrameType
@@ -33,9 +38,17 @@ def handle_sigterm() -> None:
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise Terminated from None
+        loop.call_soon_threadsafe(_terminate)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _terminate() -> None:
+    raise Terminated
 
 
 def exit_interrupted(exc: BaseException) -> NoReturn:

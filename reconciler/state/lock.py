@@ -215,7 +215,7 @@ def lock_conflict(app: str, holder: LockHolder | None, *, timeout: float) -> Loc
     )
 
 
-def lock_lost(app: str, lock_id: str, holder: LockHolder | None) -> LockLost:
+def lock_lost(app: str, lock_id: str, *, holder: LockHolder | None) -> LockLost:
     """The error for a run whose lock on `app` is no longer its own."""
     now = f"now held by {holder.describe()}" if holder is not None else "no longer recorded"
     return LockLost(

@@ -251,7 +251,7 @@ class PostgresStateStore(SqlStateStore):
             ) from exc
         missing = sorted(set(apps) - {app for (app,) in renewed})
         if missing:
-            raise lock_lost(missing[0], lock_id, self._holder_of(missing[0]))
+            raise lock_lost(missing[0], lock_id, holder=self._holder_of(missing[0]))
 
     def _delete_rows(self, lock_id: str, apps: Sequence[str]) -> None:
         """Remove this run's lock rows, through the store's connection: the lease session may

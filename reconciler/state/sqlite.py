@@ -186,7 +186,7 @@ class SqliteStateStore(SqlStateStore):
             )
         missing = sorted(set(apps) - {app for (app,) in renewed})
         if missing:
-            raise lock_lost(missing[0], lock_id, self._holder_of(missing[0]))
+            raise lock_lost(missing[0], lock_id, holder=self._holder_of(missing[0]))
 
     def _holder_of(self, app: str) -> LockHolder | None:
         with self._transaction(write=False):

@@ -67,12 +67,12 @@ def postgres_database(server: Any) -> str:
     return str(server.get_uri(database=name))
 
 
-def use_state(project: Project, url: str) -> None:
+def use_state(project: Project, url: str, titles: list[str] = TITLES) -> None:
     config = (project.root / "pushctl.yaml").read_text()
     project.write(
         "pushctl.yaml", config.replace("state: sqlite:.pushctl/state.db", f"state: {url}")
     )
-    tasks = [android_task(f"drop-{n}", title=t) for n, t in enumerate(TITLES)]
+    tasks = [android_task(f"drop-{n}", title=t) for n, t in enumerate(titles)]
     project.write("manifests/a.yaml", docs(*tasks))
 
 
@@ -99,9 +99,10 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_applies_at_once_send_each_push_once(project: Project, state_url: str, trial: int) -> None:
-    use_state(project, state_url)
-    # The first push answered takes 5 s: the runs that lose the race arrive while it is held.
-    slow = {"path": PUSH, "kind": "latency", "latency_ms": 5000, "when": "before", "count": 1}
+    titles = TITLES[:2]
+    use_state(project, state_url, titles)
+    # The first push answered takes 3 s: the runs that lose the race arrive while it is held.
+    slow = {"path": PUSH, "kind": "latency", "latency_ms": 3000, "when": "before", "count": 1}
     project.emulator.admin("POST", "/faults", {"faults": [slow], "seed": 1})
     apply = ("apply", "-f", "manifests", "--auto-approve")
     runs = [project.popen(*apply) for _ in range(AT_ONCE)]
@@ -109,12 +110,15 @@ def test_applies_at_once_send_each_push_once(project: Project, state_url: str, t
 
     results = [finish(process) for process in runs]
 
-    codes = sorted(code for code, _ in results)
     # One run wins the lock and sends; the others waited and found their plan stale (4) or
-    # did not wait (3). None sends a thing.
-    assert codes[0] == 0, results
-    assert set(codes[1:]) <= {3, 4}, results
-    assert pushes(project) == collections.Counter(TITLES)
+    # did not wait (3). One so slow to start that it planned after the winner finished finds
+    # nothing to do (0, "No changes"). None sends a thing.
+    senders = [output for code, output in results if code == 0 and "Apply complete" in output]
+    assert len(senders) == 1, results
+    for code, output in results:
+        assert code in (0, 3, 4), output
+        assert code != 0 or output in senders or "No changes." in output, output
+    assert pushes(project) == collections.Counter(titles)
     assert locks(project, state_url) == []
 
 
@@ -130,25 +134,32 @@ def test_postgres_apply_whose_lock_session_ends_stops_before_its_next_push(
 ) -> None:
     url = postgres_database(postgres_server)
     use_state(project, url)
-    running = project.popen("apply", "-f", "manifests", "--auto-approve")
-    wait_for(lambda: sum(pushes(project).values()) >= 1, what="the first push")
-
-    # The lock's session ends (idle_session_timeout, failover, pooler); the run lives on.
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(backend_pid, 5000) FROM pushctl_locks")
-    # A second apply may not start while the first may still be sending.
+    # Each push takes 2 s to be answered: the session is ended while one is in flight, so
+    # the run is certainly still going when the second run asks for the lock.
+    slow = {"path": PUSH, "kind": "latency", "latency_ms": 2000, "when": "before", "count": 9}
+    project.emulator.admin("POST", "/faults", {"faults": [slow], "seed": 1})
     second = open_store(url, base_dir=project.root)
+    running = project.popen("apply", "-f", "manifests", "--auto-approve")
     try:
+        wait_for(lambda: sum(pushes(project).values()) >= 1, what="the first push")
+        # The lock's session ends (idle_session_timeout, failover, pooler); the run lives on.
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(backend_pid, 5000) FROM pushctl_locks")
+        # A second apply may not start while the first may still be sending.
         with pytest.raises(LockNotAcquired, match="held by"):
             second.acquire(["shop-android"], holder(), timeout=0)
+        code, output = finish(running)
     finally:
         second.close()
-    code, output = finish(running)
+        if running.poll() is None:
+            running.kill()
+            finish(running)
 
     assert code == 1, output
     assert "database session holding the state locks of shop-android" in output
     assert sum(pushes(project).values()) < len(TITLES), "the run should have stopped"
     assert locks(project, url) == []  # given back on the way out
+    project.emulator.admin("DELETE", "/faults")
     rerun = project.run("apply", "-f", "manifests", "--auto-approve", "--lock-timeout", "0")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "Converged: a fresh plan is empty." in rerun.stdout

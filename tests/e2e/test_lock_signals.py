@@ -21,10 +21,10 @@ from .manifests import android_task, docs
 from .test_apply_safety import wait_for
 
 PUSH = "/v3/push/app"
-TITLES = [f"Wave {n}" for n in range(4)]
+TITLES = [f"Wave {n}" for n in range(3)]
 SOAK = os.environ.get("PUSHCTL_SOAK") == "1"
 #: After how many pushes the signal is sent: one in `make test`, each in `make soak`.
-AFTER = [1, 2, 3] if SOAK else [1]
+AFTER = [1, 2] if SOAK else [1]
 
 
 def locks_held(project: Project) -> int:
@@ -44,7 +44,7 @@ def pushes(project: Project) -> collections.Counter[str]:
 
 
 def interrupt_paced_apply(project: Project, signum: int, *, after: int) -> str:
-    """Start an apply of four broadcast pushes (1/s), signal it after `after` have gone out."""
+    """Start an apply of three broadcast pushes (1/s), signal it after `after` have gone out."""
     tasks = [android_task(f"wave-{n}", title=t) for n, t in enumerate(TITLES)]
     project.write("manifests/a.yaml", docs(*tasks))
     process = project.popen("apply", "-f", "manifests", "--auto-approve")
