@@ -92,6 +92,12 @@ def pushes(project: Project) -> collections.Counter[str]:
     )
 
 
+def pushes_arrived(project: Project) -> int:
+    """Pushes that reached the emulator, answered or not: the latency faults they used."""
+    (fault,) = project.emulator.admin("GET", "/faults")["faults"]
+    return 9 - int(fault["count"])
+
+
 def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     out, err = process.communicate(timeout=120)
     return process.returncode, out + err
@@ -134,14 +140,15 @@ def test_postgres_apply_whose_lock_session_ends_stops_before_its_next_push(
 ) -> None:
     url = postgres_database(postgres_server)
     use_state(project, url)
-    # Each push takes 2 s to be answered: the session is ended while one is in flight, so
-    # the run is certainly still going when the second run asks for the lock.
+    # Each push takes 2 s to be answered. The session is ended while the second push is in
+    # flight, so the run is certainly alive when the second run asks for the lock, and its
+    # next check (before the third push) comes after.
     slow = {"path": PUSH, "kind": "latency", "latency_ms": 2000, "when": "before", "count": 9}
     project.emulator.admin("POST", "/faults", {"faults": [slow], "seed": 1})
     second = open_store(url, base_dir=project.root)
     running = project.popen("apply", "-f", "manifests", "--auto-approve")
     try:
-        wait_for(lambda: sum(pushes(project).values()) >= 1, what="the first push")
+        wait_for(lambda: pushes_arrived(project) >= 2, what="the second push to arrive")
         # The lock's session ends (idle_session_timeout, failover, pooler); the run lives on.
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SELECT pg_terminate_backend(backend_pid, 5000) FROM pushctl_locks")
