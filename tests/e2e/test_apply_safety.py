@@ -103,7 +103,7 @@ def test_killed_after_the_answer_was_sent_never_sends_twice(project: Project) ->
 
 def test_two_concurrent_applies_one_waits_out_and_exits_3(project: Project) -> None:
     project.write("manifests/a.yaml", android_task("promo"))
-    set_faults(project, [{"path": PUSH, "kind": "latency", "latency_ms": 2000, "count": 1}])
+    set_faults(project, [{"path": PUSH, "kind": "latency", "latency_ms": 8000, "count": 1}])
     first = project.popen("apply", "-f", "manifests", "--auto-approve")
     wait_for(lambda: locks_held(project) == 1, what="the first run's lock")
     second = project.run("apply", "-f", "manifests", "--auto-approve", "--lock-timeout", "0")
