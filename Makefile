@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck layers unit bench clean
+.PHONY: demo test lint typecheck layers unit bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck layers unit
+
+# The long variants of the reliability tests: the full crash matrix, more lock trials.
+soak: $(DEV_STAMP)
+	PUSHCTL_SOAK=1 $(BIN)/pytest tests/e2e/test_crash_matrix.py tests/e2e/test_lock_signals.py \
+		tests/e2e/test_lock_backends.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.plan_scale

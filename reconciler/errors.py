@@ -136,6 +136,12 @@ class LockNotAcquired(PushctlError):
     exit_code = 3
 
 
+class LockLost(PushctlError):
+    """A running apply no longer holds its state lock; it must make no further TPNS call."""
+
+    exit_code = 3
+
+
 class StateError(PushctlError):
     """The state store is missing, corrupt or of another lineage."""
 

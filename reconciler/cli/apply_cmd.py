@@ -31,6 +31,7 @@ from reconciler.engine.apply import ApplyReport, ChangeOutcome
 from reconciler.engine.apply_session import ApplyRun, run_apply
 from reconciler.errors import ApplyFailed, PushctlError, UsageError
 from reconciler.state import AuditHead
+from reconciler.state.lock import process_identity
 from reconciler.state.store import LockHolder
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -61,6 +62,7 @@ def new_run(
         commit=commit or "",
         pid=os.getpid(),
         acquired_at=datetime.now(UTC),
+        process=process_identity(os.getpid()),
     )
     secrets = [
         workspace.env[app.secret_key_env]

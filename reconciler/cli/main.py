@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler import __version__
+from reconciler.cli.interrupts import exit_interrupted, handle_sigterm
 from reconciler.errors import PushctlError
 
 EXIT_USAGE = 64
@@ -96,15 +97,11 @@ def version() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with the DESIGN.md exit code."""
+    handle_sigterm()
     try:
         code = cli.main(args=argv, prog_name="pushctl", standalone_mode=False)
-    except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
-        click.echo(
-            "Interrupted. A push in flight is recorded as an open intent: the next apply "
-            "reads it back before sending anything.",
-            err=True,
-        )
-        sys.exit(130)
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt into Abort
+        exit_interrupted(exc)
     except click.UsageError as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
@@ -114,7 +111,6 @@ def main(argv: list[str] | None = None) -> None:
     except PushctlError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        exit_interrupted(exc)
     sys.exit(code if isinstance(code, int) else 0)

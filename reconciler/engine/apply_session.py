@@ -16,6 +16,13 @@ from reconciler.engine.apply import (
     apply_plan,
 )
 from reconciler.engine.audit_trail import AuditTrail
+from reconciler.engine.crash_points import (
+    CrashingStore,
+    audit_appender,
+    crash_plan_from_environment,
+)
+from reconciler.engine.fencing import FencedClient
+from reconciler.engine.ports import ApplyStore
 from reconciler.engine.refresh import read_push_ids
 from reconciler.records import LiveTask
 from reconciler.state.audit import Provenance
@@ -74,8 +81,9 @@ async def run_apply(
     async def reread(p: Plan) -> Mapping[str, LiveTask]:
         return await reread_touched(p, clients, now=run.now(), utc_offset=run.utc_offset)
 
+    crash = crash_plan_from_environment()  # None outside the crash-matrix tests
     audit = AuditTrail(
-        store.append_audit,
+        audit_appender(store.append_audit, crash),
         run_id=run.run_id,
         provenance=run.provenance,
         plan_digest=plan_digest(plan),
@@ -93,8 +101,11 @@ async def run_apply(
     )
     # The apps of open intents too: resolving one writes their bindings.
     apps = sorted(set(plan_apps(plan)) | {i.app for i in store.open_intents() if i.app in clients})
-    with store.acquire(apps, run.holder, timeout=run.lock_timeout):
-        return await apply_plan(plan, clients=clients, store=store, audit=audit, options=options)
+    applied: ApplyStore = store if crash is None else CrashingStore(store, crash)
+    with store.acquire(apps, run.holder, timeout=run.lock_timeout) as lease:
+        # Every stop, revoke, cancel and push first checks the lease (LockLost when taken).
+        fenced = {app: FencedClient(c, lease.check, crash=crash) for app, c in clients.items()}
+        return await apply_plan(plan, clients=fenced, store=applied, audit=audit, options=options)
 
 
 def plan_digest(plan: Plan) -> str:

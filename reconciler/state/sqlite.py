@@ -1,12 +1,14 @@
 """The default state backend: one SQLite file (WAL), safe for several pushctl processes.
 
 Writers take the database's write lock up front (BEGIN IMMEDIATE), so a lock row is inserted
-only after checking, in the same transaction, that no other run holds the app. A lock of a
-process that died stays until `pushctl force-unlock`.
+only after checking, in the same transaction, that no other run holds the app. A lock whose
+lease expired, or whose process died on this host, is taken over; any other stays until
+`pushctl force-unlock`.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -16,8 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.state.lock import AppLock, LockHolder, LockLease, acquire_in_order
+from reconciler.state.lock import (
+    LEASE_SECONDS,
+    AppLock,
+    LockHolder,
+    LockLease,
+    acquire_in_order,
+    lock_lost,
+    takeover_reason,
+)
 from reconciler.state.sql_store import Row, SqlStateStore
+
+log = logging.getLogger(__name__)
 
 #: Seconds a statement waits for another process's write transaction before failing.
 BUSY_TIMEOUT = 10.0
@@ -33,7 +45,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_intents (intent_id TEXT PRIMARY KEY, app TEXT NOT NULL, "
     "address TEXT NOT NULL, doc TEXT NOT NULL, push_id TEXT, outcome TEXT, closed_at TEXT)",
     "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "
-    "doc TEXT NOT NULL)",
+    "doc TEXT NOT NULL, expires_at REAL)",
     "CREATE TABLE IF NOT EXISTS pushctl_audit (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, "
     "hash TEXT NOT NULL, address TEXT, body TEXT NOT NULL, mac TEXT)",
     "CREATE INDEX IF NOT EXISTS pushctl_audit_address ON pushctl_audit (address)",
@@ -44,24 +56,29 @@ SCHEMA = (
 
 
 class SqliteStateStore(SqlStateStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, wall: Callable[[], float] = time.time) -> None:
         self.path = path
         self.location = str(path)
+        #: Unix time that lock leases are measured in.
+        self._wall = wall
         # One connection, used from whichever thread the engine runs a call on; the mutex
         # keeps its transactions from interleaving.
         self._mutex = threading.RLock()
+        self._leases: list[LockLease] = []
         self._conn = self._connect(path)
         with self._transaction(write=True):
             for statement in SCHEMA:
                 self._run(statement)
-            self._add_audit_mac_column()
+            # Files made by earlier versions: audit MACs (their records stay version 1) and
+            # lock leases (their lock rows, expires_at NULL, never expire).
+            self._add_missing_column("pushctl_audit", "mac", "TEXT")
+            self._add_missing_column("pushctl_locks", "expires_at", "REAL")
             self._init_meta()
 
-    def _add_audit_mac_column(self) -> None:
-        """A file made before audit MACs existed gets the column; its records stay version 1."""
-        columns = {str(row[1]) for row in self._run("PRAGMA table_info(pushctl_audit)")}
-        if "mac" not in columns:
-            self._run("ALTER TABLE pushctl_audit ADD COLUMN mac TEXT")
+    def _add_missing_column(self, table: str, column: str, kind: str) -> None:
+        columns = {str(row[1]) for row in self._run(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            self._run(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _connect(self, path: Path) -> sqlite3.Connection:
         try:
@@ -106,6 +123,9 @@ class SqliteStateStore(SqlStateStore):
         )
 
     def close(self) -> None:
+        """Close the connection; leases still held stop renewing, as at an exit."""
+        for lease in self._leases:
+            lease.abandon()
         with self._mutex:
             self._conn.close()
 
@@ -122,11 +142,12 @@ class SqliteStateStore(SqlStateStore):
     ) -> LockLease:
         def try_lock(app: str) -> bool:
             with self._transaction(write=True):
-                if self._run("SELECT 1 FROM pushctl_locks WHERE app = ?", (app,)):
+                rows = self._run("SELECT doc, expires_at FROM pushctl_locks WHERE app = ?", (app,))
+                if rows and not self._take_over(app, rows[0]):
                     return False
                 self._run(
-                    "INSERT INTO pushctl_locks (app, lock_id, doc) VALUES (?, ?, ?)",
-                    (app, holder.lock_id, holder.model_dump_json()),
+                    "INSERT INTO pushctl_locks (app, lock_id, doc, expires_at) VALUES (?, ?, ?, ?)",
+                    (app, holder.lock_id, holder.model_dump_json(), self._wall() + LEASE_SECONDS),
                 )
                 return True
 
@@ -139,7 +160,37 @@ class SqliteStateStore(SqlStateStore):
             clock=clock,
             sleep=sleep,
         )
-        return LockLease(holder, taken, lambda: self._unlock(holder.lock_id, taken))
+        lease = LockLease(
+            holder,
+            taken,
+            lambda: self._unlock(holder.lock_id, taken),
+            renew=lambda: self._renew(holder.lock_id, taken),
+        )
+        self._leases.append(lease)
+        return lease
+
+    def _take_over(self, app: str, row: Row) -> bool:
+        """Inside try_lock's transaction: remove the row of a holder provably gone."""
+        doc, expires_at = row
+        previous = LockHolder.model_validate_json(doc)
+        reason = takeover_reason(previous, expires_at=expires_at, now=self._wall())
+        if reason is None:
+            return False
+        log.warning(
+            "taking over the state lock of app %s from %s: %s", app, previous.describe(), reason
+        )
+        self._run("DELETE FROM pushctl_locks WHERE app = ?", (app,))
+        return True
+
+    def _renew(self, lock_id: str, apps: Sequence[str]) -> None:
+        with self._transaction(write=True):
+            renewed = self._run(
+                "UPDATE pushctl_locks SET expires_at = ? WHERE lock_id = ? RETURNING app",
+                (self._wall() + LEASE_SECONDS, lock_id),
+            )
+        missing = sorted(set(apps) - {app for (app,) in renewed})
+        if missing:
+            raise lock_lost(missing[0], lock_id, holder=self._holder_of(missing[0]))
 
     def _holder_of(self, app: str) -> LockHolder | None:
         with self._transaction(write=False):

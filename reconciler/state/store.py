@@ -101,7 +101,9 @@ class StateStore(Protocol):
     ) -> LockLease:
         """Lock the apps in sorted order, waiting up to `timeout` seconds in all.
 
-        Raises LockNotAcquired naming the holder when one cannot be had.
+        A lock whose lease expired, or whose holder's process is gone from this host, is taken
+        over. Raises LockNotAcquired naming the holder when one cannot be had. The lease
+        renews itself; call its `check()` before each mutating TPNS call (LockLost if lost).
         """
         ...
 

@@ -178,12 +178,18 @@ def test_sqlite_lock_of_a_dead_run_stays_until_force_unlock(open_state: Any) -> 
 
 
 @pytest.mark.parametrize("state_url", ["postgresql"], indirect=True)
-def test_postgres_lock_of_a_dead_session_frees_itself(open_state: Any) -> None:
+def test_postgres_lock_outlives_its_session_until_the_lease_expires(open_state: Any) -> None:
     open_state().acquire(["shop-android"], holder("alice"), timeout=0)
     (pid,) = open_state.raw("SELECT backend_pid FROM pushctl_locks")[0]
-    open_state.raw("SELECT pg_terminate_backend(?, 5000)", (pid,))  # the runner died
+    # The session ended (idle timeout, failover, pooler); alice's process may still be running.
+    open_state.raw("SELECT pg_terminate_backend(?, 5000)", (pid,))
 
     survivor = open_state()
+    assert survivor.list_locks() == [AppLock(app="shop-android", holder=holder("alice"))]
+    with pytest.raises(LockNotAcquired, match="held by alice@alice-laptop"):
+        survivor.acquire(["shop-android"], holder("bob"), timeout=0)
+
+    open_state.raw("UPDATE pushctl_locks SET expires_at = expires_at - 86400")  # time passes
     assert survivor.list_locks() == []
     lease = survivor.acquire(["shop-android"], holder("bob"), timeout=0)
     assert survivor.list_locks() == [AppLock(app="shop-android", holder=holder("bob"))]

@@ -1,0 +1,180 @@
+"""The crash matrix: kill the real `pushctl apply` at each boundary of each action, then recover.
+
+PUSHCTL_TEST_CRASH_AT (a test-only hook, see reconciler/engine/crash_points.py) makes the
+command signal itself at an exact point, so every case is deterministic: no sleeps, no races.
+After the crash, plain `apply -f` runs (at most three) must take the dead run's lock over
+without force-unlock, converge, and leave each call made exactly once at TPNS.
+
+`make test` runs five cases (each action, each signal, the three boundaries that matter most);
+`make soak` (PUSHCTL_SOAK=1) runs all 36: three actions, four boundaries, three signals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.engine.crash_points import POINTS
+from reconciler.state import open_store
+
+from .conftest import ANDROID_ID, CANARY, PUSHCTL, Emulator, Project, config_yaml, free_port
+from .manifests import adopted_task, android_task
+
+PUSH = "/v3/push/app"
+STOP = "/v3/push/stop_push_msg"
+CANCEL = "/v3/push/cancel_timing_task"
+#: Each action: the TPNS path it calls and the live status it must end in.
+ACTIONS: dict[str, tuple[str, str | None]] = {
+    "create": (PUSH, None),
+    "stop": (STOP, "PUSH_DELETED_PUSH_MSG"),
+    "cancel": (CANCEL, "PUSH_CANCELED"),
+}
+EXIT_OF = {"KILL": -signal.SIGKILL, "TERM": 128 + signal.SIGTERM, "INT": 128 + signal.SIGINT}
+SOAK = os.environ.get("PUSHCTL_SOAK") == "1"
+
+
+@dataclass(frozen=True)
+class Case:
+    action: str
+    point: str
+    signal: str = "KILL"
+
+    def __str__(self) -> str:
+        return f"{self.action}-{self.point}-{self.signal}"
+
+
+def cases() -> list[Case]:
+    if SOAK:
+        return [
+            Case(action, point, sig)
+            for action, point, sig in itertools.product(ACTIONS, POINTS, EXIT_OF)
+        ]
+    return [
+        Case("create", "after-intent"),
+        Case("create", "after-send"),
+        Case("create", "after-outcome", "TERM"),
+        Case("stop", "after-send"),
+        Case("cancel", "after-intent", "INT"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def shared_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One emulator for the whole matrix, reset before each case (starting one costs ~1 s)."""
+    db = tmp_path_factory.mktemp("emulator") / "emulator.db"
+    port = free_port()
+    apps = ["--app", f"{ANDROID_ID}:{CANARY}:android"]
+    process = subprocess.Popen(
+        [*PUSHCTL, "emulator", "serve", "--port", str(port), "--db", str(db), *apps],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"{base_url}/_emulator/clock", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start") from None
+            time.sleep(0.05)
+    emulator = Emulator(base_url=base_url, process=process)
+    try:
+        yield emulator
+    finally:
+        emulator.client.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def next_year() -> str:
+    return (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def prepare(project: Project, action: str) -> str | None:
+    """Write the manifest whose apply makes the action's call; the push id it acts on."""
+    if action == "create":
+        project.write("manifests/a.yaml", android_task("promo", title="Matrix"))
+        return None
+    body = {"audience_type": "all", "message_type": "notify"}
+    body["message"] = {"title": "Matrix", "content": "c"}  # type: ignore[assignment]
+    if action == "cancel":
+        body["send_time"] = next_year()
+    push_id = project.emulator.seed(ANDROID_ID, body)
+    state = "stopped" if action == "stop" else "cancelled"
+    project.write("manifests/a.yaml", adopted_task("promo", push_id, state=state))
+    return push_id
+
+
+def calls(project: Project, path: str) -> int:
+    return [entry["path"] for entry in project.emulator.ledger()].count(path)
+
+
+def locks_held(project: Project) -> int:
+    store = open_store("sqlite:.pushctl/state.db", base_dir=project.root)
+    try:
+        return len(store.list_locks())
+    finally:
+        store.close()
+
+
+def crash(project: Project, case: Case) -> subprocess.CompletedProcess[str]:
+    env = {**project.env, "PUSHCTL_TEST_CRASH_AT": f"{case.point}:1:{case.signal}"}
+    return subprocess.run(
+        [*PUSHCTL, "apply", "-f", "manifests", "--auto-approve"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def converge(project: Project) -> int:
+    """Plain applies until one converges (at most three); how many it took."""
+    for run in range(1, 4):
+        result = project.run("apply", "-f", "manifests", "--auto-approve", "--lock-timeout", "0")
+        assert result.returncode in (0, 1), result.stdout + result.stderr
+        settled = ("Converged: a fresh plan is empty.", "No changes. Live push tasks match")
+        if result.returncode == 0 and any(line in result.stdout for line in settled):
+            return run
+    raise AssertionError("no convergence within three runs")
+
+
+@pytest.mark.parametrize("case", cases(), ids=str)
+def test_crash_at_every_boundary_sends_each_call_once_and_converges(
+    shared_emulator: Emulator, tmp_path: Path, case: Case
+) -> None:
+    shared_emulator.admin("POST", "/reset")
+    project = Project(root=tmp_path, emulator=shared_emulator)
+    project.write("pushctl.yaml", config_yaml(shared_emulator.base_url))
+    push_id = prepare(project, case.action)
+    path, final_status = ACTIONS[case.action]
+
+    crashed = crash(project, case)
+
+    assert crashed.returncode == EXIT_OF[case.signal], crashed.stdout + crashed.stderr
+    sent = 0 if case.point in ("before-intent", "after-intent") else 1
+    assert calls(project, path) == sent
+    # SIGKILL leaves the lock row behind; SIGTERM and SIGINT give it back on the way out.
+    assert locks_held(project) == (1 if case.signal == "KILL" else 0)
+
+    assert converge(project) <= 3
+    assert calls(project, path) == 1, project.emulator.ledger()
+    tasks = project.emulator.tasks()
+    assert len(tasks) == 1
+    assert tasks[0]["status"] == (final_status or tasks[0]["status"])
+    if push_id is not None:
+        assert str(tasks[0]["pushId"]) == push_id
