@@ -28,13 +28,13 @@ lint: $(DEV_STAMP)
 
 # What ships to CI users: the action, the templates and the examples, checked offline against
 # the schemas vendored in check-jsonschema, and by zizmor's offline audits.
-CI_WORKFLOWS := examples/ci/github-actions.yml templates/github/pushctl.yml
+CI_WORKFLOWS := examples/ci/github-actions.yml reconciler/cli/scaffold/github-workflow.yml
 CI_GITLAB := examples/ci/gitlab-ci.yml templates/gitlab/pushctl.gitlab-ci.yml
 lint-ci: $(DEV_STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(CI_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci $(CI_GITLAB)
-	$(BIN)/zizmor --offline --no-progress action.yml $(CI_WORKFLOWS)
+	$(BIN)/zizmor --offline --no-progress --config zizmor.yml action.yml $(CI_WORKFLOWS)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy

@@ -109,5 +109,5 @@ output exit-code "$code"
 output comment-file "$comment_file"
 # The job summary shows the same text as the comment, without the marker line.
 tail -n +2 "$comment_file" >>"$GITHUB_STEP_SUMMARY"
-if ((code == 0 || (code == 2 && command == "plan"))); then exit 0; fi
+if [[ $code == 0 || ($code == 2 && $command == plan) ]]; then exit 0; fi
 exit "$code"
