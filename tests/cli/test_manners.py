@@ -65,7 +65,8 @@ def test_config_after_the_subcommand_is_used(
 
 def test_verbose_after_the_subcommand_raises_the_log_level(project: Path) -> None:
     config = str(project / "config" / "team.yaml")
-    result = CliRunner().invoke(cli, ["validate", "-f", str(project), "--config", config, "-vv"])
+    args = ["validate", "-f", str(project / "tasks.yaml"), "--config", config, "-vv"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert logging.getLogger("reconciler").level == logging.DEBUG
 

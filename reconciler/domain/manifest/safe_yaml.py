@@ -1,4 +1,4 @@
-"""Safe YAML 1.2 loading for manifests and pushctl.yaml (DESIGN.md section 2).
+"""Safe YAML 1.2 loading for manifests and pushctl.yaml (docs/design.md).
 
 The fast path reads the event stream of ruamel.yaml's C parser and builds plain Python values
 itself, so the checks (anchors, aliases, tags, merge keys, duplicate keys, depth) cost no second
