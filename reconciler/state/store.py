@@ -16,7 +16,6 @@ from reconciler.errors import StateError
 from reconciler.records import Intent, StateSnapshot, TaskBinding
 from reconciler.state.audit import AuditEntry, AuditVerification, StoredAuditRecord
 from reconciler.state.lock import AppLock, LockHolder, LockLease
-from reconciler.state.postgres import PostgresStateStore
 from reconciler.state.sqlite import SqliteStateStore
 
 __all__ = ["AppLock", "LockHolder", "LockLease", "StateStore", "open_store"]
@@ -125,6 +124,9 @@ def open_store(url: str, *, base_dir: Path) -> StateStore:
             )
         return SqliteStateStore(path if path.is_absolute() else base_dir / path)
     if url.startswith(POSTGRES_SCHEMES):
+        # Imported here: psycopg costs every command time, and only PostgreSQL state needs it.
+        from reconciler.state.postgres import PostgresStateStore  # noqa: PLC0415
+
         return PostgresStateStore(url)
     raise StateError(
         f"unknown state URL {url.split(':', 1)[0]!r}",

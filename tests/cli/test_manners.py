@@ -166,3 +166,9 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("_PUSHCTL")}
+
+
+def test_sqlite_state_does_not_import_psycopg(tmp_path: Path) -> None:
+    modules = imported_after(["state", "--state", f"sqlite:{tmp_path / 's.db'}", "list"], tmp_path)
+    assert "reconciler.state.sqlite" in modules
+    assert "psycopg" not in modules
