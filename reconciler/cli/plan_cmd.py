@@ -14,6 +14,7 @@ from reconciler.cli.options import manifest_option, manifest_paths
 from reconciler.cli.plan_formats import CI_FORMATS, render_ci_format
 from reconciler.cli.validate_cmd import has_errors
 from reconciler.domain.manifest.loader import load_manifests
+from reconciler.domain.manifest.locate import locate_fields
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
 from reconciler.domain.manifest.validate import validate_tasks
@@ -33,7 +34,7 @@ def load_and_validate(
 ) -> tuple[list[DeclaredTask], list[Diagnostic]]:
     """Load manifests and check them; raises before any network use."""
     tasks = load_manifests(paths, stdin=sys.stdin)
-    return tasks, validate_tasks(tasks, workspace.config)
+    return tasks, locate_fields(validate_tasks(tasks, workspace.config))
 
 
 def load_valid_manifests(

@@ -14,6 +14,7 @@ from reconciler.cli.main import root_options
 from reconciler.cli.options import manifest_option, manifest_paths
 from reconciler.domain.manifest.config import ConfigFileError, find_config, load_config
 from reconciler.domain.manifest.loader import load_manifests
+from reconciler.domain.manifest.locate import locate_fields
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic
 from reconciler.errors import ManifestError, SourceProblem
@@ -56,7 +57,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
     try:
         config = load_config(find_config(options.config, paths))
         tasks = load_manifests(paths, stdin=sys.stdin)
-        diagnostics = validate_tasks(tasks, config)
+        diagnostics = locate_fields(validate_tasks(tasks, config))
     except (ManifestError, ConfigFileError) as exc:
         # Located problems go out in the asked format too: annotations, JSON.
         tasks, diagnostics = [], [problem_diagnostic(p) for p in exc.problems]

@@ -266,6 +266,16 @@ class Locator:
     def __init__(self, text: str) -> None:
         self._documents = [d for d in YAML(typ="rt").load_all(text) if d is not None]
 
+    def document_at(self, line: int, column: int) -> int | None:
+        """The index of the document whose top-level collection starts at line:column."""
+        for index, node in enumerate(self._documents):
+            if isinstance(node, CommentedMap | CommentedSeq) and (
+                node.lc.line + 1,
+                node.lc.col + 1,
+            ) == (line, column):
+                return index
+        return None
+
     def position(
         self, document_index: int, path: Sequence[str | int], *, root: tuple[int, int]
     ) -> tuple[int, int]:
