@@ -19,8 +19,8 @@ def render_github_annotations(diagnostics: Sequence[Diagnostic]) -> str:
 def render_plan_annotations(plan: Plan) -> str:
     """The plan's diagnostics as annotations, then one `::notice` with the summary line.
 
-    `plan --format github` prints this: the runner turns each line into an annotation and
-    leaves it out of the log, so the notice says what the plan would do.
+    `plan --format github` prints this: the runner turns each line into an annotation, so the
+    run's page shows the problems and what the plan would do without opening the log.
     """
     counts = ", ".join(
         f"{n} {action}" for action, n in plan.summary.items() if n and action != "no-op"

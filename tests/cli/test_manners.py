@@ -172,3 +172,18 @@ def test_sqlite_state_does_not_import_psycopg(tmp_path: Path) -> None:
     modules = imported_after(["state", "--state", f"sqlite:{tmp_path / 's.db'}", "list"], tmp_path)
     assert "reconciler.state.sqlite" in modules
     assert "psycopg" not in modules
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_unknown_app_points_at_metadata_app(project: Path, command: str) -> None:
+    (project / "tasks.yaml").write_text(
+        TASK.format(state="active").replace("app: shop-android", "app: shop-andriod"),
+        encoding="utf-8",
+    )
+    config = str(project / "config" / "team.yaml")
+    args = [command, "-f", str(project / "tasks.yaml"), "--config", config]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "tasks.yaml:3:" in result.output  # metadata is a flow mapping on line 3
+    assert "error[app.unknown]" in result.output
+    assert "tasks.yaml:1:1" not in result.output
