@@ -10,7 +10,6 @@ Exit codes (docs/design.md, "Exit codes"): 0 success, 1 error, 2 changes present
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -219,6 +218,8 @@ def cli(ctx: click.Context, config: Path | None, no_color: bool, verbose: int) -
 
 def configure_logging(verbose: int) -> None:
     """Warnings (retries, backoff) always; -v adds progress, -vv every TPNS exchange."""
+    import logging  # noqa: PLC0415 - not needed by --help, which stops before this runs
+
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
