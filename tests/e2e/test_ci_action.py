@@ -4,6 +4,7 @@ GITHUB_EVENT_PATH files."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -62,13 +63,9 @@ def test_plan_with_changes_sets_every_output(project: Project) -> None:
     assert outputs["exit-code"] == "2"
     assert outputs["has-changes"] == "true"
     plan_file = project.root / outputs["plan-file"]
-    document = json.loads(plan_file.read_text(encoding="utf-8"))
-    expected = document.get("plan_digest") or document.get("digest")
-    if not expected:
-        import hashlib
-
-        expected = "sha256:" + hashlib.sha256(plan_file.read_bytes()).hexdigest()
-    assert outputs["plan-digest"] == expected
+    seal = json.loads(plan_file.read_text(encoding="utf-8")).get("seal") or {}
+    file_digest = "sha256:" + hashlib.sha256(plan_file.read_bytes()).hexdigest()
+    assert outputs["plan-digest"] == seal.get("digest", file_digest)
     comment = Path(outputs["comment-file"]).read_text(encoding="utf-8")
     assert comment.startswith(MARKER + "\n")
     assert "shop-android/sale" in comment
