@@ -137,16 +137,19 @@ def test_sticky_comment_replaces_the_marked_comment(
     body = tmp_path / "comment.md"
     body.write_text(MARKER + "\n### plan\n", encoding="utf-8")
     bin_dir = fake_gh(tmp_path / "bin", {"--paginate": existing})
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PR_NUMBER"},
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "BODY_FILE": str(body),
-        "PR_NUMBER": "7",
+        "GITHUB_EVENT_PATH": str(event),
         "GITHUB_REPOSITORY": "shop/push",
     }
     subprocess.run(["bash", str(REPO / "ci/github/sticky-comment.sh")], env=env, check=True)
     calls = (bin_dir / "calls").read_text(encoding="utf-8").splitlines()
     assert MARKER in calls[0]  # looked for the marked comment
+    assert "repos/shop/push/issues/7/comments" in calls[0]  # the event's pull request
     assert expected in calls[1]
     assert f"body=@{body}" in calls[1]
 
