@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck layers unit bench soak clean
+.PHONY: demo test lint lint-ci typecheck layers unit bench soak dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check reconciler tests benchmarks
 	$(BIN)/ruff format --check reconciler tests benchmarks
 
+# What ships to CI users: the action, the templates and the examples, checked offline against
+# the schemas vendored in check-jsonschema, and by zizmor's offline audits.
+CI_WORKFLOWS := examples/ci/github-actions.yml reconciler/cli/scaffold/github-workflow.yml
+CI_GITLAB := examples/ci/gitlab-ci.yml templates/gitlab/pushctl.gitlab-ci.yml
+lint-ci: $(DEV_STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(CI_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci $(CI_GITLAB)
+	$(BIN)/zizmor --offline --no-progress --config zizmor.yml action.yml $(CI_WORKFLOWS)
+
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
@@ -35,7 +45,7 @@ layers: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck layers unit
+test: lint lint-ci typecheck layers unit
 
 # The long variants of the reliability tests: the full crash matrix, more lock trials.
 soak: $(DEV_STAMP)
@@ -46,5 +56,11 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.plan_scale
 	$(BIN)/python -m benchmarks.apply_scale
 
+# A wheel and an sdist in dist/, checked as PyPI would check them.
+dist: $(DEV_STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .pushctl .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .pushctl .mypy_cache .ruff_cache .pytest_cache dist build

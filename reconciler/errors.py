@@ -1,7 +1,7 @@
 """The one error hierarchy of pushctl.
 
 The library raises these and never prints or exits; the CLI maps each class to a message and
-an exit code (DESIGN.md section 7). Messages name the file:line:column or the task address and
+an exit code (docs/design.md). Messages name the file:line:column or the task address and
 the next step. No exception may carry a secret.
 """
 

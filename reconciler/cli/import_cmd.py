@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from reconciler.engine.importer import (
 )
 from reconciler.errors import UsageError
 from reconciler.records import LiveTask
+
+SCHEMA_PATH = "schema/pushtask.schema.json"
 
 
 def parse_since(text: str | None) -> date | None:
@@ -83,12 +86,21 @@ def import_(
     )
     imported, skipped = to_manifests(app, tasks, known_push_ids=known)
     text = append_documents(existing_text, imported)
+    if not existing_text.strip():
+        text = schema_modeline(workspace, out) + text
     if out is None:
         click.echo(text, nl=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     summarize(imported, skipped, out)
+
+
+def schema_modeline(workspace: Workspace, out: Path | None) -> str:
+    """The editor's schema line, pointing at the project's schema/ (as `pushctl init` lays it)."""
+    schema = (workspace.base_dir / SCHEMA_PATH).resolve()
+    folder = (out.parent if out else Path()).resolve()
+    return f"# yaml-language-server: $schema={os.path.relpath(schema, folder)}\n"
 
 
 def summarize(imported: list[ImportedTask], skipped: list[Skipped], out: Path | None) -> None:

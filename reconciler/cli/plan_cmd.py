@@ -1,4 +1,4 @@
-"""`pushctl validate`, `plan`, `show` and `schema`."""
+"""`pushctl plan`, `show` and `schema`."""
 
 from __future__ import annotations
 
@@ -13,18 +13,19 @@ import click
 from reconciler.cli.context import Workspace, global_options, open_workspace
 from reconciler.cli.integrity import echo_integrity, sealed
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option, manifest_paths
+from reconciler.cli.plan_formats import CI_FORMATS, render_ci_format
 from reconciler.cli.state_choice import state_option
-from reconciler.domain.manifest.config import ConfigFileError
+from reconciler.cli.validate_cmd import has_errors
 from reconciler.domain.manifest.loader import load_manifests
+from reconciler.domain.manifest.locate import locate_fields
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic, Plan, summarize
 from reconciler.engine.planning import PlanRequest, build_plan
-from reconciler.errors import ManifestError, PushctlError, SourceProblem, UsageError
+from reconciler.errors import PushctlError, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
-from reconciler.render.github import render_github_annotations
-from reconciler.render.json_out import render_diagnostics_json, render_plan_json
+from reconciler.render.json_out import render_plan_json
 from reconciler.render.markdown import render_plan_markdown
 from reconciler.render.text import render_plan_text
 
@@ -36,7 +37,7 @@ def load_and_validate(
 ) -> tuple[list[DeclaredTask], list[Diagnostic]]:
     """Load manifests and check them; raises before any network use."""
     tasks = load_manifests(paths, stdin=sys.stdin)
-    return tasks, validate_tasks(tasks, workspace.config)
+    return tasks, locate_fields(validate_tasks(tasks, workspace.config))
 
 
 def load_valid_manifests(
@@ -50,53 +51,6 @@ def load_valid_manifests(
         click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks)), err=True)
         raise PushctlError(f"manifests are invalid; nothing was read or {verb}")
     return workspace, tasks, diagnostics
-
-
-def problem_diagnostic(problem: SourceProblem) -> Diagnostic:
-    return Diagnostic(
-        severity="error",
-        code=problem.code,
-        address="",
-        file=problem.file,
-        line=problem.line,
-        column=problem.column,
-        message=problem.message,
-    )
-
-
-def has_errors(diagnostics: list[Diagnostic]) -> bool:
-    return any(d.severity == "error" for d in diagnostics)
-
-
-@click.command()
-@manifest_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="github prints workflow annotations (::error file=...).",
-)
-@click.pass_context
-def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
-    """Check manifests and pushctl.yaml without calling TPNS. Exit 1 on any error."""
-    paths = manifest_paths(files)
-    try:
-        workspace = open_workspace(ctx, paths)
-        tasks, diagnostics = load_and_validate(workspace, paths)
-    except (ManifestError, ConfigFileError) as exc:
-        # Located problems go out in the asked format too: annotations, JSON.
-        tasks, diagnostics = [], [problem_diagnostic(p) for p in exc.problems]
-    if fmt == "json":
-        click.echo(render_diagnostics_json(diagnostics), nl=False)
-    elif fmt == "github":
-        click.echo(render_github_annotations(diagnostics), nl=False)
-    else:
-        color = global_options(ctx).color
-        click.echo(render_diagnostics_text(diagnostics, task_count=len(tasks), color=color))
-    if has_errors(diagnostics):
-        ctx.exit(1)
 
 
 async def plan_for(
@@ -131,7 +85,9 @@ async def plan_for(
 
 
 def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
-    if fmt == "json":
+    if fmt in CI_FORMATS:
+        click.echo(render_ci_format(plan, fmt), nl=False)
+    elif fmt == "json":
         click.echo(render_plan_json(plan), nl=False)
     elif fmt == "markdown":
         click.echo(render_plan_markdown(plan))
@@ -161,7 +117,13 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
     show_default=True,
     help="all re-reads settled tasks too.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", *CI_FORMATS]),
+    default="text",
+    help="github: annotations; gitlab-report: the merge request widget's counts.",
+)
 @accept_duplicate_risk_option
 @state_option
 @click.pass_context
@@ -226,7 +188,13 @@ def read_plan_file(path: Path) -> Plan:
 
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", *CI_FORMATS]),
+    default="text",
+    help="github: annotations; gitlab-report: the merge request widget's counts.",
+)
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse it).

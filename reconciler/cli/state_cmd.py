@@ -64,12 +64,32 @@ def state() -> None:
     """Inspect or edit what pushctl remembers about push tasks."""
 
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object, for scripts.",
+)
+
+
 @state.command("list")
+@format_option
 @click.pass_context
-def state_list(ctx: click.Context) -> None:
+def state_list(ctx: click.Context, fmt: str) -> None:
     """List the tasks pushctl tracks, with push id and status."""
     with open_state(ctx) as store:
         snapshot = store.snapshot()
+    if fmt == "json":
+        document = {
+            "lineage": snapshot.lineage,
+            "serial": snapshot.serial,
+            "tasks": [b.model_dump(mode="json") for b in snapshot.bindings.values()],
+            "open_intents": len(snapshot.open_intents),
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
     header = f"State {snapshot.lineage}, serial {snapshot.serial}"
     if not snapshot.bindings:
         click.echo(f"{header}: no tasks.")
@@ -104,13 +124,17 @@ def binding_table(bindings: Iterable[TaskBinding]) -> list[str]:
 
 @state.command("show")
 @click.argument("address")
+@format_option
 @click.pass_context
-def state_show(ctx: click.Context, address: str) -> None:
+def state_show(ctx: click.Context, address: str, fmt: str) -> None:
     """Show what state holds for one task (ADDRESS: app/name)."""
     with open_state(ctx) as store:
         binding = store.get_binding(address)
     if binding is None:
         raise no_binding(address)
+    if fmt == "json":
+        click.echo(json.dumps(binding.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
     for key, value in binding.model_dump(mode="json").items():
         shown = json.dumps(value, indent=2, ensure_ascii=False) if key == "body" else value
         click.echo(f"{key}: {'-' if value in (None, '') else shown}")

@@ -1,6 +1,6 @@
 """The planner: desired PushTasks + live TPNS tasks + state -> the Plan that closes the gap.
 
-A pure function (DESIGN.md section 4): no clock (`now` is given), no I/O, deterministic order.
+A pure function (docs/design.md): no clock (`now` is given), no I/O, deterministic order.
 Unreachable desired states become diagnostics, never actions. Override and replace live in
 overrides.py; how changes and their views are built, in planning_context.py.
 """

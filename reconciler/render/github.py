@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.domain.plan import Diagnostic
+from reconciler.domain.plan import Diagnostic, Plan
 
 
 def render_github_annotations(diagnostics: Sequence[Diagnostic]) -> str:
     """`::error file=F,line=L,col=C,title=CODE::address: message`, one line each."""
     return "".join(annotation(diagnostic) + "\n" for diagnostic in diagnostics)
+
+
+def render_plan_annotations(plan: Plan) -> str:
+    """The plan's diagnostics as annotations, then one `::notice` with the summary line.
+
+    `plan --format github` prints this: the runner turns each line into an annotation, so the
+    run's page shows the problems and what the plan would do without opening the log.
+    """
+    counts = ", ".join(
+        f"{n} {action}" for action, n in plan.summary.items() if n and action != "no-op"
+    )
+    verdict = f"pushctl plan: {counts or 'no changes'}"
+    if not plan.applyable:
+        verdict += " (not applyable: see the errors)"
+    return (
+        render_github_annotations(plan.diagnostics)
+        + f"::notice title=pushctl plan::{escape_data(verdict)}\n"
+    )
 
 
 def annotation(diagnostic: Diagnostic) -> str:

@@ -13,7 +13,7 @@ from reconciler.domain.plan import Diagnostic, Plan, summarize
 
 
 def render_plan_json(plan: Plan) -> str:
-    """The plan file (format_version 1.0): field names and order of DESIGN.md section 4.
+    """The plan file (format_version 1.0): field names and order of docs/design.md.
 
     `summary` is required by the contract; a plan built without one gets it from its changes.
     """

@@ -1,7 +1,7 @@
 """The text plan `pushctl plan` and `pushctl show` print: one block per change, then the rest.
 
 Laid out like Terraform's plan: a symbol and a headline per change, its details indented below,
-then diagnostics, the refresh cost and exactly one summary line (DESIGN.md section 4).
+then diagnostics, the refresh cost and exactly one summary line (docs/design.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from reconciler.domain.plan import Action, ApiUsage, Change, Diagnostic, Plan, summarize
 from reconciler.render.values import clean_text, format_datetime
 
-#: The six actions that call TPNS, in the order of DESIGN.md's summary sentence.
+#: The six actions that call TPNS, in the order of docs/design.md's summary sentence.
 MUTATING_ORDER = (
     Action.CREATE,
     Action.OVERRIDE,
@@ -68,7 +68,7 @@ def action_counts(plan: Plan) -> dict[str, int]:
 
 
 def summary_line(plan: Plan) -> str:
-    """The one summary line of DESIGN.md section 4, state-only counts appended when present."""
+    """The one summary line of docs/design.md, state-only counts appended when present."""
     counts = action_counts(plan)
     if not any(counts[action.value] for action in (*MUTATING_ORDER, *STATE_ONLY_ORDER)):
         if not plan.applyable:

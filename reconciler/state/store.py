@@ -18,7 +18,6 @@ from reconciler.records import Intent, StateSnapshot, TaskBinding
 from reconciler.state.audit import AuditEntry, StoredAuditRecord
 from reconciler.state.audit_verify import AuditHead, AuditVerification
 from reconciler.state.lock import AppLock, LockHolder, LockLease
-from reconciler.state.postgres import PostgresStateStore
 from reconciler.state.sqlite import SqliteStateStore
 
 __all__ = ["AppLock", "LockHolder", "LockLease", "StateStore", "open_store"]
@@ -160,6 +159,9 @@ def open_store(url: str, *, base_dir: Path) -> StateStore:
             )
         return SqliteStateStore(path if path.is_absolute() else base_dir / path)
     if url.startswith(POSTGRES_SCHEMES):
+        # Imported here: psycopg costs every command time, and only PostgreSQL state needs it.
+        from reconciler.state.postgres import PostgresStateStore  # noqa: PLC0415
+
         return PostgresStateStore(url)
     raise StateError(
         f"unknown state URL {url.split(':', 1)[0]!r}",

@@ -1,7 +1,7 @@
 """The get_push_record quota is remembered between commands through the state store's call log.
 
 Each command builds new TPNS clients; without the log every one of them would believe the full
-200 calls of the hour were left (DESIGN.md section 3: check the quota before any call).
+200 calls of the hour were left (docs/design.md: check the quota before any call).
 """
 
 from __future__ import annotations

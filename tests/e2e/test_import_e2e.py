@@ -53,3 +53,14 @@ def test_import_appends_adopting_manifests_and_keeps_the_file(project: Project) 
     again = project.run("import", "--app", "shop-android", "--out", "manifests/imported.yaml")
     assert "Imported 0 task(s)" in again.stderr
     assert target.read_text() == text
+
+
+def test_import_into_a_new_file_starts_with_the_schema_modeline(project: Project) -> None:
+    body = {"audience_type": "all", "message_type": "notify"}
+    project.emulator.seed(ANDROID_ID, {**body, "message": {"title": "Sale", "content": "s"}})
+
+    result = project.run("import", "--app", "shop-android", "--out", "manifests/new/live.yaml")
+    assert result.returncode == 0, result.stderr
+    text = (project.root / "manifests/new/live.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=../../schema/pushtask.schema.json\n")
+    assert project.run("validate", "-f", "manifests").returncode == 0

@@ -1,4 +1,4 @@
-"""JSON for scripts: the plan file round-trips and keeps DESIGN.md's field names."""
+"""JSON for scripts: the plan file round-trips and keeps docs/design.md's field names."""
 
 from __future__ import annotations
 

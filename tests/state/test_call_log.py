@@ -1,7 +1,7 @@
 """The TPNS call log in the state store, on both backends, and quota ledgers that start from it.
 
 The hourly get_push_record quota is shared by every run on an app; the log is how a new
-command's ledger learns what earlier commands and other CI jobs already spent (DESIGN.md 3, 6).
+command's ledger learns what earlier commands and other CI jobs already spent (docs/design.md).
 """
 
 from __future__ import annotations

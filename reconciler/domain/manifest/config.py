@@ -1,4 +1,4 @@
-"""Finding and loading pushctl.yaml (DESIGN.md section 2), with the manifests' safe YAML rules."""
+"""Finding and loading pushctl.yaml (docs/design.md), with the manifests' safe YAML rules."""
 
 from __future__ import annotations
 

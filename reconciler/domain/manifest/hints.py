@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -85,7 +86,16 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
         return f'{message} (got {error["input"]!r}); quote it: "{error["input"]}"'
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
-    return f"{message} (got {_shown(error.get('input'))})" if _shows_input(kind) else message
+    shown = f"{message} (got {_shown(error.get('input'))})" if _shows_input(kind) else message
+    return shown + _enum_hint(error)
+
+
+def _enum_hint(error: ErrorDetails) -> str:
+    """` (did you mean `cancelled`?)` for a misspelt enum value such as `canceled`."""
+    if error["type"] not in {"enum", "literal_error"} or not isinstance(error.get("input"), str):
+        return ""
+    allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+    return did_you_mean(error["input"], allowed)
 
 
 def _shows_input(kind: str) -> bool:

@@ -1,4 +1,4 @@
-"""Loading PushTask manifests from files, folders and stdin (DESIGN.md section 2).
+"""Loading PushTask manifests from files, folders and stdin (docs/design.md).
 
 Every problem of every file is collected and raised once as ManifestError, each located at
 file:line:column. Reading files is the only I/O here.

@@ -1,4 +1,4 @@
-"""Pydantic models of the PushTask manifest kind and of pushctl.yaml (DESIGN.md section 2)."""
+"""Pydantic models of the PushTask manifest kind and of pushctl.yaml (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Safe YAML 1.2 loading for manifests and pushctl.yaml (DESIGN.md section 2).
+"""Safe YAML 1.2 loading for manifests and pushctl.yaml (docs/design.md).
 
 The fast path reads the event stream of ruamel.yaml's C parser and builds plain Python values
 itself, so the checks (anchors, aliases, tags, merge keys, duplicate keys, depth) cost no second
@@ -265,6 +265,16 @@ class Locator:
 
     def __init__(self, text: str) -> None:
         self._documents = [d for d in YAML(typ="rt").load_all(text) if d is not None]
+
+    def document_at(self, line: int, column: int) -> int | None:
+        """The index of the document whose top-level collection starts at line:column."""
+        for index, node in enumerate(self._documents):
+            if isinstance(node, CommentedMap | CommentedSeq) and (
+                node.lc.line + 1,
+                node.lc.col + 1,
+            ) == (line, column):
+                return index
+        return None
 
     def position(
         self, document_index: int, path: Sequence[str | int], *, root: tuple[int, int]

@@ -12,12 +12,15 @@ from reconciler.domain.manifest.models import PushctlConfig, PushTask
 from reconciler.domain.manifest.push_models import PushBody
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
+#: Stable identities: they name the schema, whichever file or URL an editor loads it from.
+PUSHTASK_SCHEMA_ID = "urn:pushctl:schema:pushtask:v1"
+CONFIG_SCHEMA_ID = "urn:pushctl:schema:config:v1"
 _REF_TEMPLATE = "#/definitions/{model}"
 
 
 def manifest_json_schema() -> dict[str, Any]:
     """The PushTask kind, with `spec.push` described field by field (reference section 4)."""
-    schema = _draft07(PushTask, title="pushctl PushTask manifest")
+    schema = _draft07(PushTask, title="pushctl PushTask manifest", schema_id=PUSHTASK_SCHEMA_ID)
     body = _model_schema(PushBody)
     definitions = schema["definitions"]
     definitions.update(body.pop("$defs", {}))
@@ -34,17 +37,19 @@ def manifest_json_schema() -> dict[str, Any]:
 
 def config_json_schema() -> dict[str, Any]:
     """pushctl.yaml."""
-    return _finish(_draft07(PushctlConfig, title="pushctl configuration (pushctl.yaml)"))
+    title = "pushctl configuration (pushctl.yaml)"
+    return _finish(_draft07(PushctlConfig, title=title, schema_id=CONFIG_SCHEMA_ID))
 
 
 def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema(by_alias=True, ref_template=_REF_TEMPLATE, mode="validation")
 
 
-def _draft07(model: type[BaseModel], *, title: str) -> dict[str, Any]:
+def _draft07(model: type[BaseModel], *, title: str, schema_id: str) -> dict[str, Any]:
     schema = _model_schema(model)
     definitions = schema.pop("$defs", {})
-    return {"$schema": DRAFT_07, **schema, "title": title, "definitions": definitions}
+    head = {"$schema": DRAFT_07, "$id": schema_id}
+    return {**head, **schema, "title": title, "definitions": definitions}
 
 
 def _finish(schema: dict[str, Any]) -> dict[str, Any]:
