@@ -40,7 +40,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "Read live tasks, diff them against the manifests, print the TPNS calls that close the "
         "gap.",
     ),
-    "show": CommandEntry("reconciler.cli.plan_cmd:show", "Print a saved plan."),
+    "show": CommandEntry(
+        "reconciler.cli.plan_cmd:show",
+        "Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse "
+        "it).",
+    ),
     "schema": CommandEntry(
         "reconciler.cli.plan_cmd:schema",
         "Print the JSON Schema (draft-07) of the manifest kinds, for editors.",
@@ -68,7 +72,7 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "emulator": CommandEntry(
         "reconciler.cli.emulator_cmd:emulator",
-        "A local TPNS REST API v3 for tests and demos (loopback only).",
+        "A local TPNS REST API v3 for tests, demos and CI service containers.",
     ),
     "completion": CommandEntry(
         "reconciler.cli.completion_cmd:completion",
