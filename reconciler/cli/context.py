@@ -7,7 +7,7 @@ An app whose endpoint is `emulator[:PATH]` gets the embedded emulator (a SQLite 
 Every client's quota ledger starts from the state store's log of the app's statistics calls in
 the last window, and writes each call it reserves back to that log as it is made: the hourly
 get_push_record quota is shared by every pushctl run on the app (earlier commands, CI jobs on
-the same state), not only by this process (DESIGN.md section 3).
+the same state), not only by this process (docs/design.md, "From YAML to an API call").
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class Action(StrEnum):
     NO_OP = "no-op"
 
 
-#: Text-output symbol of each action (DESIGN.md section 4).
+#: Text-output symbol of each action (docs/design.md, "Plan format").
 SYMBOLS: dict[Action, str] = {
     Action.CREATE: "+",
     Action.OVERRIDE: "~",

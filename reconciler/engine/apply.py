@@ -1,6 +1,6 @@
 """The apply executor: make exactly the calls a saved plan holds, once, with a record.
 
-Order of work (DESIGN.md section 5): refuse a plan that is stale before any call; take the
+Order of work (docs/design.md): refuse a plan that is stale before any call; take the
 per-app locks; resolve intents left open by an interrupted run by reading live tasks back;
 then run the changes in dependency order, concurrently where independent. Every
 `/v3/push/app` is preceded by a committed intent and followed by its outcome, so a crash or an

@@ -2,7 +2,7 @@
 
 Each record says who (user, CI actor), where (host, CI run URL), why (commit, PR, plan digest),
 what (action, address, push id, request with secrets redacted), when and the result
-(DESIGN.md section 6). The hash chain itself belongs to the state store.
+(docs/design.md, "State"). The hash chain itself belongs to the state store.
 """
 
 from __future__ import annotations

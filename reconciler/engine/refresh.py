@@ -1,6 +1,6 @@
 """Live reads: find the current TPNS status of every declared task with the fewest calls.
 
-`get_push_record` is scarce (200 calls an hour per app), so refresh (DESIGN.md section 3):
+`get_push_record` is scarce (200 calls an hour per app), so refresh (docs/design.md):
 skips tasks whose recorded status is settled and already satisfies the manifest; chooses per app
 between single-task reads and date-range pages, whichever needs fewer calls; checks the quota
 before the first call; and reports the calls made beside the lower bound.

@@ -1,4 +1,4 @@
-"""The hash-chained audit log shared by both state backends (DESIGN.md section 6).
+"""The hash-chained audit log shared by both state backends (docs/design.md, "State").
 
 Each record is canonical JSON; its hash is SHA-256 over the previous record's hash followed by
 its own canonical body, so changing, removing or reordering any record breaks the chain. Anyone

@@ -1,4 +1,4 @@
-"""The state store contract (DESIGN.md section 6) and `open_store`, which picks the backend.
+"""The state store contract (docs/design.md, "State") and `open_store`, which picks the backend.
 
 Calls are synchronous and short; the async engine calls them directly. Every write is committed
 before the call returns, so a crash right after `open_intent` still leaves the intent on disk.
