@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck layers unit bench clean
+.PHONY: demo test lint typecheck layers unit bench soak mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: lint typecheck layers unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.plan_scale
 	$(BIN)/python -m benchmarks.apply_scale
+
+# Long runs: the manifest fuzzer at PUSHCTL_FUZZ_SCALE times the inputs of `make test`.
+SOAK_SCALE ?= 20
+soak: $(DEV_STAMP)
+	PUSHCTL_FUZZ_SCALE=$(SOAK_SCALE) $(BIN)/pytest tests/fuzz
 
 clean:
 	rm -rf $(VENV) .pushctl .mypy_cache .ruff_cache .pytest_cache

@@ -17,7 +17,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml import events as ev
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from reconciler.domain.manifest.yaml_guard import MAX_DEPTH, MAX_NODES, guard_text
+from reconciler.domain.manifest.yaml_guard import (
+    MAX_DEPTH,
+    MAX_NODES,
+    MAX_OPEN_BRACKETS,
+    guard_text,
+)
 from reconciler.errors import SourceProblem
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Locator", "YamlDocument", "YamlProblems"]
@@ -200,6 +205,10 @@ class _Builder:
         self._check_node(event)
         if len(self._stack) == MAX_DEPTH:
             self._refuse(event, f"nesting deeper than {MAX_DEPTH} levels; flatten this value")
+        elif len(self._stack) == MAX_OPEN_BRACKETS:
+            # Far too deep to be a manifest: stop reading (libyaml slows with the square of
+            # the depth); the refusal at MAX_DEPTH above is already recorded.
+            raise YamlProblems(self.problems)
         self._stack.append([container, _NO_KEY, event])
 
     def _add(self, value: Any, event: Any, *, nested: bool = False) -> None:
