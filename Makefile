@@ -46,5 +46,12 @@ SOAK_SCALE ?= 20
 soak: $(DEV_STAMP)
 	PUSHCTL_FUZZ_SCALE=$(SOAK_SCALE) $(BIN)/pytest tests/fuzz
 
+# Mutation testing (mutmut) over the modules listed in pyproject.toml [tool.mutmut]; long, so
+# never part of `make test`. `make mutate MUTANTS='reconciler.domain.planner*'` runs a subset.
+MUTANTS ?=
+mutate: $(DEV_STAMP)
+	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pushctl .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .pushctl .mypy_cache .ruff_cache .pytest_cache mutants
