@@ -252,3 +252,28 @@ def test_upper_case_variable_names_are_accepted(tmp_path: Path, name: str) -> No
 def test_redacted_form_keeps_too_little_to_use() -> None:
     assert redacted(KEY) == "d4…7e (32 characters)"
     assert redacted("short") == "5 characters, not shown"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "a: !!python/object:os.system {cmd: ls}\n",
+            "m.yaml:1:4: tag tag:yaml.org,2002:python/object:os.system is not allowed; "
+            "remove it and write a plain value",
+        ),
+        (
+            "a: !!python/object/apply:os.system [ls]\n",
+            "m.yaml:1:4: tag tag:yaml.org,2002:python/object/apply:os.system is not allowed; "
+            "remove it and write a plain value",
+        ),
+        (
+            "a: &m\n  b: 1\n",
+            "m.yaml:1:4: anchors (&m) are not allowed; write the value out in full",
+        ),
+    ],
+)
+def test_tags_and_anchors_on_collections_are_refused(text: str, expected: str) -> None:
+    with pytest.raises(YamlProblems) as caught:
+        load_yaml_text(text, "m.yaml")
+    assert [str(p) for p in caught.value.problems] == [expected]

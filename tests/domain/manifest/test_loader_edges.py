@@ -12,7 +12,6 @@ from reconciler.domain.manifest.loader import input_digest, load_manifests
 from reconciler.domain.manifest.safe_yaml import MAX_FILE_BYTES
 from reconciler.errors import ManifestError, SourceProblem
 
-
 MANIFEST = """\
 apiVersion: pushctl/v1
 kind: PushTask

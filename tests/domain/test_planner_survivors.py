@@ -1,0 +1,111 @@
+"""Planner rules that mutation testing showed no test would defend.
+
+Each test names the mutant it kills: an `expireTime` TPNS did not report read as "no offline
+window" (a stop never sent), and drift of an adopted task's content (not its title) ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig, PushTask
+from reconciler.domain.plan import Action, ApiCall, Plan
+from reconciler.domain.planner import PlanOptions, plan
+from reconciler.records import LiveStatus, LiveTask, StateSnapshot, TaskBinding
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+S = LiveStatus
+CONFIG = PushctlConfig.model_validate(
+    {
+        "apps": {
+            "droid": {
+                "accessId": "1500001048",
+                "platform": "android",
+                "region": "ap-guangzhou",
+                "secretKeyEnv": "DROID_KEY",
+            }
+        }
+    }
+)
+ADOPTED = TaskBinding(address="droid/old", app="droid", push_id="555", created_by_pushctl=False)
+
+
+def task(spec: dict[str, Any]) -> DeclaredTask:
+    document = {
+        "apiVersion": "pushctl/v1",
+        "kind": "PushTask",
+        "metadata": {"name": "old", "app": "droid"},
+        "spec": spec,
+    }
+    return DeclaredTask(task=PushTask.model_validate(document), file="m/old.yaml")
+
+
+def live(status: LiveStatus, *, hours: float, expire_time: int = 0) -> LiveTask:
+    return LiveTask(
+        push_id="555",
+        status=status,
+        date=NOW + timedelta(hours=hours),
+        push_type="all",
+        message_type="notify",
+        title="Sale",
+        content="Up to 50% off",
+        expire_time=expire_time,
+    )
+
+
+def run(declared: DeclaredTask, observed: LiveTask) -> Plan:
+    snapshot = StateSnapshot(lineage="l", serial=1, bindings={ADOPTED.address: ADOPTED})
+    options = PlanOptions(config=CONFIG, tool_version="1.0.0")
+    return plan([declared], {"droid/old": observed}, snapshot, NOW, options)
+
+
+@pytest.mark.parametrize(
+    ("hours", "expire_time", "stops"),
+    [
+        (-2, 0, True),  # no expireTime reported: TPNS's default day still holds messages
+        (-23.5, 0, True),
+        (-24.5, 0, False),  # the default day is over
+        (-2, 3600, False),  # an hour's window, closed an hour ago
+        (-0.5, 3600, True),
+    ],
+)
+def test_finished_task_is_stopped_while_its_offline_window_is_open(
+    hours: float, expire_time: int, stops: bool
+) -> None:
+    result = run(
+        task({"state": "stopped", "pushId": "555"}),
+        live(S.FINISHED, hours=hours, expire_time=expire_time),
+    )
+    stop = ApiCall(path="/v3/push/stop_push_msg", body={"pushId": "555"})
+    expected = [(Action.STOP, (stop,))] if stops else []
+    assert [(c.action, c.api_calls) for c in result.changes] == expected
+    assert result.diagnostics == ()
+    assert result.summary["no-op"] == (0 if stops else 1)
+
+
+def adopted_push(content: str) -> dict[str, Any]:
+    return {
+        "audience_type": "all",
+        "message_type": "notify",
+        "message": {"title": "Sale", "content": content},
+    }
+
+
+def test_adopted_task_whose_content_alone_differs_is_drift() -> None:
+    declared = task({"state": "active", "pushId": "555", "push": adopted_push("Now 70% off")})
+    result = run(declared, live(S.STARTED, hours=-1))
+    assert [(d.severity, d.code) for d in result.diagnostics] == [("error", "drift.delivered")]
+    assert result.diagnostics[0].message.startswith("the live title/content differ from `push`")
+    scheduled = run(declared, live(S.WAIT, hours=2))
+    assert [c.action for c in scheduled.changes] == [Action.REPLACE]
+
+
+def test_adopted_task_with_the_same_title_and_content_is_a_no_op() -> None:
+    declared = task({"state": "active", "pushId": "555", "push": adopted_push("Up to 50% off")})
+    result = run(declared, live(S.STARTED, hours=-1))
+    assert result.changes == ()
+    assert result.diagnostics == ()
+    assert result.summary["no-op"] == 1
