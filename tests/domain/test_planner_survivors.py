@@ -109,3 +109,48 @@ def test_adopted_task_with_the_same_title_and_content_is_a_no_op() -> None:
     assert result.changes == ()
     assert result.diagnostics == ()
     assert result.summary["no-op"] == 1
+
+
+# --- The recorded view: a settled task refresh did not re-read is judged from state.
+
+
+def recorded_binding(status: LiveStatus, *, push_id: str = "555", **fields: Any) -> TaskBinding:
+    return ADOPTED.model_copy(
+        update={"push_id": push_id, "last_status": status, "date": NOW - timedelta(hours=1)}
+        | fields
+    )
+
+
+def run_recorded(declared: DeclaredTask, binding: TaskBinding) -> Plan:
+    snapshot = StateSnapshot(lineage="l", serial=1, bindings={binding.address: binding})
+    return plan([declared], {}, snapshot, NOW, PlanOptions(config=CONFIG, tool_version="1.0.0"))
+
+
+def test_settled_task_not_read_again_is_judged_from_state() -> None:
+    declared = task({"state": "stopped", "pushId": "555"})
+    result = run_recorded(declared, recorded_binding(S.DELETED_PUSH_MSG))
+    assert (result.changes, result.diagnostics, result.summary["no-op"]) == ((), (), 1)
+
+
+def test_recorded_view_of_another_push_id_is_not_used() -> None:
+    declared = task({"state": "stopped", "pushId": "556"})
+    result = run_recorded(declared, recorded_binding(S.DELETED_PUSH_MSG))
+    assert [(d.code, d.address) for d in result.diagnostics] == [("adopt.not-found", "droid/old")]
+
+
+def test_recorded_view_keeps_title_and_content_from_the_declared_push() -> None:
+    """An adopted task in state: its recorded title/content match the manifest: no drift."""
+    declared = task({"state": "active", "pushId": "555", "push": adopted_push("Up to 50% off")})
+    binding = recorded_binding(S.WAIT, date=NOW + timedelta(hours=2))
+    result = run_recorded(declared, binding)
+    assert (result.changes, result.diagnostics, result.summary["no-op"]) == ((), (), 1)
+
+
+def test_recorded_view_reports_the_push_type_of_the_sent_body() -> None:
+    """A stop refused for the audience type of the body pushctl sent (token_list)."""
+    body = {**adopted_push("x"), "audience_type": "token", "token_list": ["t0"]}
+    declared = task({"state": "stopped", "pushId": "555"})
+    binding = recorded_binding(S.STARTED, body=body)
+    result = run_recorded(declared, binding)
+    assert [d.code for d in result.diagnostics] == ["stop.audience"]
+    assert "audience_type 'token_list' cannot be terminated" in result.diagnostics[0].message
