@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,3 +75,55 @@ def test_stdin_at_exactly_one_mebibyte_is_read() -> None:
     assert len(text.encode("utf-8")) == MAX_FILE_BYTES
     [task] = load_manifests(["-"], stdin=io.StringIO(text))
     assert task.address == "shop-android/bf"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_and_empty_paths_carry_their_codes(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    found = problems([tmp_path / "nope.yaml", tmp_path / "empty"])
+    assert [p.code for p in found] == ["manifest.not_found", "manifest.no_files"]
+
+
+def test_every_file_is_read_past_a_repeated_or_oversized_one(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.yaml", MANIFEST)
+    second = write(tmp_path / "b.yaml", MANIFEST.replace("name: bf", "name: bg"))
+    assert len(load_manifests([first, first, second])) == 2
+    big = write(tmp_path / "big.yaml", "# " + "x" * MAX_FILE_BYTES)
+    found = problems([big, tmp_path / "c.yaml"])
+    assert [(Path(p.file).name, p.code) for p in found] == [
+        ("big.yaml", "yaml.too_large"),
+        ("c.yaml", "manifest.not_found"),
+    ]
+
+
+def test_documents_after_a_foreign_one_are_still_checked(tmp_path: Path) -> None:
+    text = "name: ci\n---\napiVersion: pushctl/v1\n---\nkind: PushTask\n"
+    found = problems([write(tmp_path / "m.yaml", text)])
+    assert [(p.line, p.code, p.message.split(";")[0]) for p in found] == [
+        (
+            1,
+            "manifest.foreign",
+            "not a PushTask manifest (no `apiVersion: pushctl/v1` and `kind: PushTask`)",
+        ),
+        (3, "manifest.schema", "kind: `kind` is required here"),
+        (3, "manifest.schema", "metadata: `metadata` is required here"),
+        (3, "manifest.schema", "spec: `spec` is required here"),
+        (5, "manifest.schema", "apiVersion: `apiVersion` is required here"),
+        (5, "manifest.schema", "metadata: `metadata` is required here"),
+        (5, "manifest.schema", "spec: `spec` is required here"),
+    ]
+    assert found[0].message.endswith("move this file out of the -f path or add both keys")
+
+
+def test_a_task_is_located_at_its_document_column() -> None:
+    flow = (
+        "--- {apiVersion: pushctl/v1, kind: PushTask, metadata: {name: bf, app: shop-android},"
+        " spec: {state: active, pushId: '5'}}\n"
+    )
+    [task] = load_manifests(["-"], stdin=io.StringIO(flow))
+    assert (task.line, task.column) == (1, 5)
