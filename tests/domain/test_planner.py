@@ -10,7 +10,15 @@ import pytest
 from reconciler.domain.body import content_digest, tpns_body
 from reconciler.domain.capabilities import SETTLED_SATISFYING
 from reconciler.domain.manifest.models import DeclaredTask, DesiredState, PushctlConfig, PushTask
-from reconciler.domain.plan import Action, ApiUsage, Change, Plan, order_changes, select_targets
+from reconciler.domain.plan import (
+    Action,
+    ApiCall,
+    ApiUsage,
+    Change,
+    Plan,
+    order_changes,
+    select_targets,
+)
 from reconciler.domain.planner import PlanOptions, live_fingerprint, plan
 from reconciler.records import Intent, LiveStatus, LiveTask, StateSnapshot, TaskBinding
 
@@ -233,11 +241,11 @@ def test_active_and_created_is_a_no_op() -> None:
 def test_adopt_records_a_live_task_then_plans_its_desired_state() -> None:
     declared = task("old", {"state": "stopped", "pushId": "555"})
     result = run([declared], {"droid/old": live("555", S.STARTED, hours=-1)})
+    stop = ApiCall(path="/v3/push/stop_push_msg", body={"pushId": "555"})
     assert [(c.action, c.reversible, c.api_calls) for c in result.changes] == [
         (Action.ADOPT, True, ()),
-        (Action.STOP, False, result.changes[1].api_calls),
+        (Action.STOP, False, (stop,)),
     ]
-    assert result.changes[1].api_calls[0].body == {"pushId": "555"}
     assert result.changes[0].before is None
     assert result.changes[1].audience == "all (as TPNS reports it)"
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reconciler.domain.manifest.push_body import validate_push_body
+from reconciler.domain.manifest.secrets import ENV_NAME, env_var_name
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -99,11 +100,18 @@ class AppConfig(_Strict):
     region: Literal["ap-guangzhou", "ap-shanghai", "ap-hongkong", "ap-singapore"] | None = None
     endpoint: str | None = None
     auth: Literal["signature", "basic"] = "signature"
-    secret_key_env: str = Field(alias="secretKeyEnv", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    #: The *name* of the variable holding the SecretKey; checked by `env_var_name`, which
+    #: never repeats a wrong value (it may be the key itself, pasted by mistake).
+    secret_key_env: str = Field(alias="secretKeyEnv", json_schema_extra={"pattern": ENV_NAME})
     capabilities: AppCapabilities = Field(default_factory=AppCapabilities)
     #: After a create whose answer was lost, how long to keep looking for the task before
     #: concluding it was not created (TPNS does not document how soon a task shows up).
     read_back_grace_seconds: int = Field(default=120, alias="readBackGraceSeconds", ge=0, le=3600)
+
+    @field_validator("secret_key_env", mode="before")
+    @classmethod
+    def _env_name(cls, value: Any) -> str:
+        return env_var_name(value)
 
     @field_validator("endpoint")
     @classmethod

@@ -73,6 +73,8 @@ _ISO_WITH_OFFSET = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 )
 _TPNS_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(:\d{2})?)$")
+#: The years a send_time may name before the planner compares it with the clock.
+SEND_TIME_YEARS = range(2000, 3000)
 _LOOP_DAYS = {1: range(0, 1), 2: range(0, 7), 3: range(1, 32)}
 
 
@@ -90,8 +92,9 @@ def validate_push_body(body: dict[str, Any]) -> dict[str, Any]:
     else:
         problems += _model_rules(model)
     # These read only the raw keys, so they also run when a field elsewhere is invalid.
-    if checked.get("audience_type") in AUDIENCES:
-        problems += _audience_rules(checked["audience_type"], checked)
+    audience = checked.get("audience_type")
+    if isinstance(audience, str) and audience in AUDIENCES:
+        problems += _audience_rules(audience, checked)
     if isinstance(checked.get("send_time"), str):
         problems += _send_time_rules(checked["send_time"])
     if problems:
@@ -171,9 +174,18 @@ def _send_time_rules(send_time: str) -> Iterator[PushBodyProblem]:
         )
         return
     try:
-        datetime.fromisoformat(send_time)
+        moment = datetime.fromisoformat(send_time)
     except ValueError as exc:
         yield PushBodyProblem(path, f"send_time is not a real date and time: {exc}")
+        return
+    if not SEND_TIME_YEARS.start <= moment.year < SEND_TIME_YEARS.stop:
+        # The 90-day limit needs a clock (the planner checks it); this bound needs none and
+        # keeps time-zone arithmetic on send_time inside what datetime can hold.
+        yield PushBodyProblem(
+            path,
+            f"send_time year {moment.year} is out of range ({SEND_TIME_YEARS.start}-"
+            f"{SEND_TIME_YEARS.stop - 1}); TPNS takes send_time at most 90 days ahead",
+        )
 
 
 def _loop_rules(loop: LoopParam) -> Iterator[PushBodyProblem]:

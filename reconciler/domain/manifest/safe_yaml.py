@@ -15,13 +15,24 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml import events as ev
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from reconciler.domain.manifest.yaml_guard import (
+    MAX_DEPTH,
+    MAX_NODES,
+    MAX_OPEN_BRACKETS,
+    guard_text,
+)
 from reconciler.errors import SourceProblem
 
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Locator", "YamlDocument", "YamlProblems"]
+
 MAX_FILE_BYTES = 1024 * 1024
-MAX_DEPTH = 32
+#: Longest integer text read as a number: Python refuses to convert (or print) ints over 4,300
+#: digits, and no manifest field takes a number near this long. Longer stays a string.
+MAX_INT_CHARS = 100
+#: Longest text that the pure parser re-reads when libyaml refuses it.
+PURE_PARSER_MAX_CHARS = 16 * 1024
 
 #: The parser `YAML(typ="safe", pure=False)` uses: ruamel.yaml.clib's CParser when installed.
 FAST_PARSER: Any = YAML(typ="safe", pure=False).Parser
@@ -88,27 +99,36 @@ def decode_source(raw: bytes, name: str) -> str:
 
 def load_yaml_text(text: str, name: str) -> list[YamlDocument]:
     """Parse every document of `text`; empty documents are skipped."""
+    refused = guard_text(text, name)
+    if refused:
+        raise YamlProblems(refused)
     builder = _Builder(name)
     try:
         for event in _fast_events(text):
             builder.feed(event)
         return _documents(builder)
-    except MarkedYAMLError:
+    except YAMLError as exc:
         # libyaml follows YAML 1.1 and refuses some 1.2 plain scalars that ruamel.yaml itself
         # writes (e.g. `{k: 0?}`); the pure parser decides, and reports real syntax errors.
-        pass
+        # It costs up to ~35 µs a character, so a long text keeps libyaml's verdict.
+        if len(text) > PURE_PARSER_MAX_CHARS:
+            raise YamlProblems([_syntax_problem(name, exc)]) from exc
     builder = _Builder(name)
     try:
         for event in YAML(typ="safe", pure=True).parse(text):
             builder.feed(event)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = f"YAML syntax: {exc.problem or exc.context}; fix the indentation or quoting"
-        builder.problems.append(_problem(name, line, column, problem, "yaml.syntax"))
     except YAMLError as exc:
-        builder.problems.append(_problem(name, 1, 1, f"YAML: {exc}", "yaml.syntax"))
+        builder.problems.append(_syntax_problem(name, exc))
     return _documents(builder)
+
+
+def _syntax_problem(name: str, exc: YAMLError) -> SourceProblem:
+    if not isinstance(exc, MarkedYAMLError):
+        return _problem(name, 1, 1, f"YAML: {exc}", "yaml.syntax")
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = f"YAML syntax: {exc.problem or exc.context}; fix the indentation or quoting"
+    return _problem(name, line, column, problem, "yaml.syntax")
 
 
 def _documents(builder: _Builder) -> list[YamlDocument]:
@@ -148,9 +168,12 @@ class _Builder:
         self._stack: list[list[Any]] = []
         self._root: Any = None
         self._root_event: Any = None
+        self._nodes = 0
 
     def feed(self, event: Any) -> None:
         kind = type(event)
+        if kind in _NODE_EVENTS:
+            self._count(event)
         if kind is ev.ScalarEvent:
             self._check_node(event)
             self._add(_scalar(event), event)
@@ -169,10 +192,23 @@ class _Builder:
             mark = self._root_event.start_mark
             self.documents.append(YamlDocument(self._root, mark.line + 1, mark.column + 1))
 
+    def _count(self, event: Any) -> None:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            message = f"more than {MAX_NODES:,} values in one file; split it into several files"
+            mark = event.start_mark
+            # Stop here: reading on would only cost time and memory.
+            problem = _problem(self.name, mark.line + 1, mark.column + 1, message, "yaml.too_large")
+            raise YamlProblems([*self.problems, problem])
+
     def _open(self, event: Any, container: Any) -> None:
         self._check_node(event)
         if len(self._stack) == MAX_DEPTH:
             self._refuse(event, f"nesting deeper than {MAX_DEPTH} levels; flatten this value")
+        elif len(self._stack) == MAX_OPEN_BRACKETS:
+            # Far too deep to be a manifest: stop reading (libyaml slows with the square of
+            # the depth); the refusal at MAX_DEPTH above is already recorded.
+            raise YamlProblems(self.problems)
         self._stack.append([container, _NO_KEY, event])
 
     def _add(self, value: Any, event: Any, *, nested: bool = False) -> None:
@@ -208,6 +244,14 @@ class _Builder:
             self._refuse(event, message)
         elif type(event) is ev.ScalarEvent and event.implicit[0] and event.value == "<<":
             self._refuse(event, "merge keys (<<) are not allowed; write the keys out in full")
+        if type(event) is ev.ScalarEvent and event.style == '"':
+            lone = _SURROGATE.search(event.value)
+            if lone is not None:
+                message = (
+                    f"escape \\u{ord(lone.group()):04x} is half of a UTF-16 pair, not a "
+                    "character; write the character itself or \\UXXXXXXXX"
+                )
+                self._refuse(event, message)
 
     def _refuse(self, event: Any, message: str) -> None:
         mark = event.start_mark
@@ -217,6 +261,11 @@ class _Builder:
 
 _NO_KEY = object()
 _BAD_KEY = object()
+_NODE_EVENTS = frozenset(
+    {ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent, ev.AliasEvent}
+)
+#: Only double-quoted escapes can make one: decoded files and the reader refuse raw ones.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _scalar(event: Any) -> Any:
@@ -237,34 +286,47 @@ def _scalar(event: Any) -> Any:
     return value
 
 
-def _to_int(text: str) -> int:
+def _to_int(text: str) -> int | str:
+    """The integer; the text itself when it is too long or holds no digits (`-_`, `0x_`)."""
+    if len(text) > MAX_INT_CHARS:
+        return text
     digits = text.replace("_", "")
     sign = -1 if digits[:1] == "-" else 1
     digits = digits.lstrip("+-")
-    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-        if digits.startswith(prefix):
-            return sign * int(digits[2:], base)
-    return sign * int(digits, 10)
+    base = {"0b": 2, "0x": 16, "0o": 8}.get(digits[:2], 10)
+    try:
+        return sign * int(digits[2:] if base != 10 else digits, base)
+    except ValueError:
+        return text
 
 
-def _to_float(text: str) -> float:
+def _to_float(text: str) -> float | str:
+    """The float; the text itself when it holds no digits (`._`)."""
     digits = text.replace("_", "").lower()
     if digits.endswith(".nan"):
         return float("nan")
     if digits.endswith(".inf"):
         return float("-inf") if digits[:1] == "-" else float("inf")
-    return float(digits)
+    try:
+        return float(digits)
+    except ValueError:
+        return text
 
 
 class Locator:
     """Finds line and column (1-based) of a value path inside the documents of one file.
 
-    Used only after validation failed: the round-trip loader keeps positions (`.lc`) that the
-    fast path does not build. A path that leaves the document points at its deepest parent.
+    Used only after validation failed. It reads the same event stream the loader parsed (the C
+    parser, else the pure one), so any text that loaded can be located: the round-trip loader
+    refuses some of it (a tab after a flow mapping). A path that leaves the document points at
+    its deepest parent.
     """
 
     def __init__(self, text: str) -> None:
-        self._documents = [d for d in YAML(typ="rt").load_all(text) if d is not None]
+        try:
+            self._documents = _positions(_fast_events(text))
+        except YAMLError:
+            self._documents = _positions(YAML(typ="safe", pure=True).parse(text))
 
     def document_at(self, line: int, column: int) -> int | None:
         """The index of the document whose top-level collection starts at line:column."""
@@ -280,16 +342,75 @@ class Locator:
         self, document_index: int, path: Sequence[str | int], *, root: tuple[int, int]
     ) -> tuple[int, int]:
         """`root` is the document's own position, for documents that are not collections."""
-        node: Any = self._documents[document_index]
-        if not isinstance(node, CommentedMap | CommentedSeq):
+        node = self._documents[document_index]
+        if node.children is None:
             return root
-        line, column = node.lc.line, node.lc.col
+        line, column = node.line, node.column
         for part in path:
-            if isinstance(node, CommentedMap) and part in node:
-                line, column = node.lc.key(part)
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                line, column = node.lc.item(part)
+            if isinstance(node.children, dict) and _hashable(part) and part in node.children:
+                line, column, node = node.children[part]
+            elif isinstance(node.children, list) and isinstance(part, int):
+                if not 0 <= part < len(node.children):
+                    break
+                node = node.children[part]
+                line, column = node.line, node.column
             else:
                 break
-            node = node[part]
-        return line + 1, column + 1
+        return line, column
+
+
+@dataclass
+class _Positioned:
+    """A node's start; `children`: key -> (key line, key column, value) or the items."""
+
+    line: int
+    column: int
+    children: dict[Any, tuple[int, int, _Positioned]] | list[_Positioned] | None = None
+
+
+def _hashable(part: Any) -> bool:
+    return isinstance(part, str | int)
+
+
+def _positions(events: Iterator[Any]) -> list[_Positioned]:
+    """The documents of an event stream as position trees; empty and null documents skipped."""
+    documents: list[_Positioned] = []
+    stack: list[tuple[_Positioned, list[Any]]] = []  # (collection, [pending key event])
+    root: tuple[_Positioned, Any] | None = None
+    for event in events:
+        kind = type(event)
+        if kind is ev.DocumentStartEvent:
+            root = None
+            continue
+        if kind is ev.DocumentEndEvent:
+            if root is not None and root[1] is not None:
+                documents.append(root[0])
+            continue
+        mark: Any = event.start_mark
+        if kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+            children: Any = {} if kind is ev.MappingStartEvent else []
+            stack.append((_Positioned(mark.line + 1, mark.column + 1, children), []))
+            continue
+        if kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
+            node, value = stack.pop()[0], _COLLECTION
+        elif kind is ev.ScalarEvent or kind is ev.AliasEvent:
+            node = _Positioned(mark.line + 1, mark.column + 1)
+            value = _scalar(event) if kind is ev.ScalarEvent else None
+        else:
+            continue
+        if not stack:
+            root = (node, value)
+            continue
+        parent, pending = stack[-1]
+        if isinstance(parent.children, list):
+            parent.children.append(node)
+        elif not pending:
+            pending.append((node, value))
+        else:
+            key_node, key = pending.pop()
+            if _hashable(key) and parent.children is not None:
+                parent.children.setdefault(key, (key_node.line, key_node.column, node))
+    return documents
+
+
+_COLLECTION = object()
