@@ -331,10 +331,7 @@ class Locator:
     def document_at(self, line: int, column: int) -> int | None:
         """The index of the document whose top-level collection starts at line:column."""
         for index, node in enumerate(self._documents):
-            if isinstance(node, CommentedMap | CommentedSeq) and (
-                node.lc.line + 1,
-                node.lc.col + 1,
-            ) == (line, column):
+            if node.children is not None and (node.line, node.column) == (line, column):
                 return index
         return None
 
