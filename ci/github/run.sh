@@ -27,7 +27,7 @@ pushctl() { "${PUSHCTL_BIN:-pushctl}" "$@"; }
 output() { printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"; }
 
 plan_digest() {
-  # The digest the plan carries when it is signed; else the SHA-256 of the file's bytes.
+  # The digest of the plan's seal (what apply checks); else the SHA-256 of the file's bytes.
   python3 - "$1" <<'PY'
 import hashlib, json, sys
 raw = open(sys.argv[1], "rb").read()
@@ -35,12 +35,9 @@ try:
     document = json.loads(raw)
 except ValueError:
     document = {}
-for key in ("plan_digest", "digest"):
-    if isinstance(document, dict) and isinstance(document.get(key), str) and document[key]:
-        print(document[key])
-        break
-else:
-    print("sha256:" + hashlib.sha256(raw).hexdigest())
+seal = document.get("seal") if isinstance(document, dict) else None
+digest = seal.get("digest") if isinstance(seal, dict) else None
+print(digest if isinstance(digest, str) and digest else "sha256:" + hashlib.sha256(raw).hexdigest())
 PY
 }
 

@@ -199,13 +199,15 @@ def read_plan_file(path: Path) -> Plan:
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse it).
 
-    With --format json the plan goes to stdout and the integrity lines to stderr.
+    In a format for machines (json, github, gitlab-report) the plan goes to stdout and the
+    integrity lines to stderr.
     """
     saved = read_plan_file(planfile)
     emit_plan(saved, fmt, color=global_options(ctx).color)
-    if fmt != "json":
+    for_machines = fmt == "json" or fmt in CI_FORMATS
+    if not for_machines:
         click.echo()
-    if not echo_integrity(saved, os.environ, to_stderr=fmt == "json"):
+    if not echo_integrity(saved, os.environ, to_stderr=for_machines):
         ctx.exit(1)
 
 

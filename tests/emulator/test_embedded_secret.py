@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli.context import Workspace
+from reconciler.cli.state_choice import StateChoice
 from reconciler.domain.manifest.config import load_config
 from reconciler.tpns.errors import PushIdNotFound
 
@@ -26,7 +27,9 @@ def _workspace(root: Path) -> Workspace:
     path = root / "pushctl.yaml"
     path.write_text(CONFIG)
     env = {"SHOP_ANDROID_SECRET_KEY": REAL_SECRET}
-    return Workspace(config=load_config(path), config_path=path, env=env)
+    config = load_config(path)
+    state = StateChoice(config.state, str(path), root)
+    return Workspace(config=config, config_path=path, env=env, state=state)
 
 
 async def test_embedded_emulator_file_holds_no_secret(tmp_path: Path) -> None:
