@@ -20,6 +20,7 @@ from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic, Plan, summarize
+from reconciler.domain.policy.locate import check_policy
 from reconciler.engine.planning import PlanRequest, build_plan
 from reconciler.errors import ManifestError, PushctlError, SourceProblem, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
@@ -36,7 +37,16 @@ def load_and_validate(
 ) -> tuple[list[DeclaredTask], list[Diagnostic]]:
     """Load manifests and check them; raises before any network use."""
     tasks = load_manifests(paths, stdin=sys.stdin)
-    return tasks, validate_tasks(tasks, workspace.config)
+    policy = check_policy(tasks, workspace.config, read_source=reread_source)
+    return tasks, validate_tasks(tasks, workspace.config) + policy
+
+
+def reread_source(name: str) -> str | None:
+    """A manifest's text again, to place policy findings; stdin cannot be read twice."""
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def load_valid_manifests(

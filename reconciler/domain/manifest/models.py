@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reconciler.domain.manifest.push_body import validate_push_body
+from reconciler.domain.policy.settings import NotificationPolicy
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -136,3 +137,5 @@ class PushctlConfig(_Strict):
     tpns_utc_offset: str = Field(
         default="+08:00", alias="tpnsUtcOffset", pattern=r"^[+-]\d\d:\d\d$"
     )
+    #: Rules every notification must keep; `validate` and `plan` check them.
+    policy: NotificationPolicy = Field(default_factory=NotificationPolicy)
