@@ -67,7 +67,9 @@ def near_miss(host: str, allow: Sequence[str]) -> NearMiss | None:
         if pattern.startswith("*.") and not head:
             continue
         edits = edit_distance(tail, domain)
-        if 0 < edits <= min(NEAR_MISS_EDITS, len(domain) // 4) and (
+        # A short name is a few edits from many others: the slip must be small beside it.
+        budget = min(NEAR_MISS_EDITS, len(domain.split(".")[0]) // 3)
+        if 0 < edits <= budget and (
             best is None or edits < best.edits
         ):
             best = NearMiss(pattern, ".".join([*head, domain]), edits)
