@@ -69,9 +69,7 @@ def near_miss(host: str, allow: Sequence[str]) -> NearMiss | None:
         edits = edit_distance(tail, domain)
         # A short name is a few edits from many others: the slip must be small beside it.
         budget = min(NEAR_MISS_EDITS, len(domain.split(".")[0]) // 3)
-        if 0 < edits <= budget and (
-            best is None or edits < best.edits
-        ):
+        if 0 < edits <= budget and (best is None or edits < best.edits):
             best = NearMiss(pattern, ".".join([*head, domain]), edits)
     return best
 
