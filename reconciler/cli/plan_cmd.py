@@ -25,6 +25,7 @@ from reconciler.engine.planning import PlanRequest, build_plan
 from reconciler.errors import ManifestError, PushctlError, SourceProblem, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
 from reconciler.render.github import render_github_annotations
+from reconciler.render.html import render_plan_html
 from reconciler.render.json_out import render_diagnostics_json, render_plan_json
 from reconciler.render.markdown import render_plan_markdown
 from reconciler.render.text import render_plan_text
@@ -145,6 +146,8 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
         click.echo(render_plan_json(plan), nl=False)
     elif fmt == "markdown":
         click.echo(render_plan_markdown(plan))
+    elif fmt == "html":
+        click.echo(render_plan_html(plan), nl=False)
     else:
         click.echo(render_plan_text(plan, color=color), nl=False)
 
@@ -171,7 +174,13 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
     show_default=True,
     help="all re-reads settled tasks too.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    help="html: a self-contained page with each notification drawn per channel.",
+)
 @accept_duplicate_risk_option
 @state_option
 @click.pass_context
@@ -236,18 +245,25 @@ def read_plan_file(path: Path) -> Plan:
 
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    help="html: a self-contained page with each notification drawn per channel.",
+)
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse it).
 
-    With --format json the plan goes to stdout and the integrity lines to stderr.
+    With --format json or html the plan goes to stdout and the integrity lines to stderr.
     """
     saved = read_plan_file(planfile)
     emit_plan(saved, fmt, color=global_options(ctx).color)
-    if fmt != "json":
+    document = fmt in ("json", "html")
+    if not document:
         click.echo()
-    if not echo_integrity(saved, os.environ, to_stderr=fmt == "json"):
+    if not echo_integrity(saved, os.environ, to_stderr=document):
         ctx.exit(1)
 
 
