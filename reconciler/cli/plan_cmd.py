@@ -21,6 +21,7 @@ from reconciler.domain.manifest.schema import config_json_schema, manifest_json_
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic, Plan, summarize
 from reconciler.domain.policy.locate import check_policy
+from reconciler.domain.policy.sending import with_sending_policy
 from reconciler.engine.planning import PlanRequest, build_plan
 from reconciler.errors import ManifestError, PushctlError, SourceProblem, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
@@ -135,7 +136,11 @@ async def plan_for(
             accept_duplicate_risk=accept_duplicate_risk,
         )
         quotas = {app: client.quota for app, client in clients.items()}
-        return await build_plan(request, readers=clients, quotas=quotas)
+        planned = await build_plan(request, readers=clients, quotas=quotas)
+        declared = {t.address: t for t in tasks}
+        return with_sending_policy(
+            planned, workspace.config.policy, now=request.now, declared=declared
+        )
     finally:
         for client in clients.values():
             await client.aclose()

@@ -8,20 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.domain.plan import Action, Change, Plan
-
-SENDING_ACTIONS = frozenset({Action.CREATE, Action.OVERRIDE, Action.REPLACE})
-PUSH_PATH = "/v3/push/app"
-
-
-def sent_body(change: Change) -> dict[str, Any] | None:
-    """The push a create, override or replace sends, or None for any other change."""
-    if change.action not in SENDING_ACTIONS:
-        return None
-    for call in change.api_calls:
-        if call.path == PUSH_PATH:
-            return call.body
-    return None
+from reconciler.domain.plan import Change, Plan
+from reconciler.domain.policy.sending import sent_body
 
 
 def reaches_all_devices(change: Change) -> bool:

@@ -13,7 +13,8 @@ from typing import Any
 
 from reconciler.domain.plan import Action, Change
 from reconciler.domain.policy.channels import channels_for, cut, refusal
-from reconciler.render.audience import reach_in_words, sent_body
+from reconciler.domain.policy.sending import sent_body
+from reconciler.render.audience import reach_in_words
 from reconciler.render.values import clean_text
 
 _INDENT = " " * 6

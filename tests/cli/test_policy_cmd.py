@@ -95,3 +95,31 @@ def test_the_config_schema_covers_the_policy() -> None:
     channels = schema["definitions"]["ContentPolicy"]["properties"]["channels"]
     assert channels["items"] == {"$ref": "#/definitions/ChannelName"}
     assert {"tpns", "huawei", "ios-banner"} <= set(schema["definitions"]["ChannelName"]["enum"])
+
+
+def test_plan_refuses_an_immediate_push_inside_quiet_hours(workspace: Path) -> None:
+    fix = workspace / "manifests" / "campaigns" / "black-friday.yaml"
+    fix.write_text(fix.read_text().replace("shop.exmaple.com", "shop.example.com"))
+    config = workspace / "pushctl.yaml"
+    quiet = '  quietHours: {zone: Asia/Shanghai, start: "22:00", end: "08:00"}\n'
+    config.write_text(config.read_text() + quiet)
+    late = [
+        "emulator",
+        "clock",
+        "--db",
+        ".pushctl/emulator.db",
+        "--set",
+        "2026-11-28T23:30:00+08:00",
+    ]
+    assert CliRunner().invoke(cli, late).exit_code == 0
+    result = CliRunner().invoke(cli, ["plan", "-f", "manifests"])
+    assert result.exit_code == 1, result.output
+    assert (
+        "Error: [policy.quiet-hours] shop-android/bf-flash-sale "
+        "(manifests/campaigns/black-friday.yaml:2:1): this push has no send_time"
+    ) in result.stdout
+    # ios-welcome is immediate too; the teaser is scheduled for 09:00, outside the window.
+    assert "[policy.quiet-hours] shop-ios/ios-welcome" in result.stdout
+    assert "[policy.quiet-hours] shop-android/bf-teaser" not in result.stdout
+    # validate has no clock: it checks only the send_time written in the manifests.
+    assert CliRunner().invoke(cli, ["validate", "-f", "manifests"]).exit_code == 0

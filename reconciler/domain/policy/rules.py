@@ -27,7 +27,7 @@ POLICY_CODES: dict[str, str] = {
     "policy.placeholders": "a text still holds a template placeholder ({{, ${, %s)",
     "policy.empty-title": "a notification with an empty title",
     "policy.length": "a title or content longer than a channel named in policy.content.channels",
-    "policy.quiet-hours": "a scheduled send_time inside policy.quietHours",
+    "policy.quiet-hours": "a send_time, or an immediate push planned now, inside policy.quietHours",
 }
 
 
