@@ -139,7 +139,11 @@ async def plan_for(
         planned = await build_plan(request, readers=clients, quotas=quotas)
         declared = {t.address: t for t in tasks}
         return with_sending_policy(
-            planned, workspace.config.policy, now=request.now, declared=declared
+            planned,
+            workspace.config,
+            now=request.now,
+            declared=declared,
+            bindings=snapshot.bindings,
         )
     finally:
         for client in clients.values():

@@ -89,7 +89,14 @@ def test_the_config_schema_covers_the_policy() -> None:
     result = CliRunner().invoke(cli, ["schema", "--kind", "config"])
     schema = json.loads(result.output)
     policy = schema["definitions"]["NotificationPolicy"]["properties"]
-    assert {"links", "requireAnnotations", "content", "quietHours", "severity"} == set(policy)
+    assert set(policy) == {
+        "links",
+        "requireAnnotations",
+        "content",
+        "quietHours",
+        "maxBroadcastsPerDay",
+        "severity",
+    }
     severity = schema["definitions"]["PolicySeverity"]["properties"]
     assert severity["quietHours"]["enum"] == ["error", "warning", "off"]
     channels = schema["definitions"]["ContentPolicy"]["properties"]["channels"]
@@ -123,3 +130,43 @@ def test_plan_refuses_an_immediate_push_inside_quiet_hours(workspace: Path) -> N
     assert "[policy.quiet-hours] shop-android/bf-teaser" not in result.stdout
     # validate has no clock: it checks only the send_time written in the manifests.
     assert CliRunner().invoke(cli, ["validate", "-f", "manifests"]).exit_code == 0
+
+
+SECOND_BROADCAST = """
+apiVersion: pushctl/v1
+kind: PushTask
+metadata: {name: cyber-monday-noon, app: shop-android, annotations: {ticket: MKT-200}}
+spec:
+  state: active
+  push:
+    audience_type: all
+    message_type: notify
+    message: {title: "Cyber Monday: noon deals", content: "New deals are live."}
+    send_time: "2026-12-01T12:00:00+08:00"
+"""
+
+
+def test_plan_counts_broadcasts_already_created(workspace: Path) -> None:
+    fix = workspace / "manifests" / "campaigns" / "black-friday.yaml"
+    fix.write_text(fix.read_text().replace("shop.exmaple.com", "shop.example.com"))
+    config = workspace / "pushctl.yaml"
+    config.write_text(config.read_text() + "  maxBroadcastsPerDay: 1\n")
+    pinned = [
+        "emulator",
+        "clock",
+        "--db",
+        ".pushctl/emulator.db",
+        "--set",
+        "2026-11-28T10:00:00+08:00",
+    ]
+    assert CliRunner().invoke(cli, pinned).exit_code == 0
+    applied = CliRunner().invoke(cli, ["apply", "-f", "manifests", "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    (workspace / "manifests" / "noon.yaml").write_text(SECOND_BROADCAST)
+    result = CliRunner().invoke(cli, ["plan", "-f", "manifests"])
+    assert result.exit_code == 1, result.output
+    assert (
+        "Error: [policy.broadcasts] shop-android/cyber-monday-noon (manifests/noon.yaml:2:1)"
+        in result.stdout
+    )
+    assert "with shop-android/bf-teaser (created for 2026-12-01" in result.stdout

@@ -28,6 +28,7 @@ POLICY_CODES: dict[str, str] = {
     "policy.empty-title": "a notification with an empty title",
     "policy.length": "a title or content longer than a channel named in policy.content.channels",
     "policy.quiet-hours": "a send_time, or an immediate push planned now, inside policy.quietHours",
+    "policy.broadcasts": "more all-device pushes of one app in 24 hours than maxBroadcastsPerDay",
 }
 
 

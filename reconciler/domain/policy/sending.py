@@ -1,5 +1,6 @@
-"""Policy rules that depend on when the plan is made: a push without `send_time` goes out as
-soon as it is applied, so quiet hours are checked against the planning clock.
+"""Policy rules that depend on the plan: a push without `send_time` goes out as soon as it is
+applied, so quiet hours are checked against the planning clock; and all-device pushes are
+counted per day with the ones state says were sent.
 """
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from reconciler.domain.manifest.models import DeclaredTask
+from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig
 from reconciler.domain.plan import Action, Change, Diagnostic, Plan
-from reconciler.domain.policy.settings import NotificationPolicy
+from reconciler.domain.policy.broadcasts import Broadcast, broadcasts, busiest_day
+from reconciler.domain.policy.settings import NotificationPolicy, Severity
+from reconciler.records import TaskBinding
 
 SENDING_ACTIONS = frozenset({Action.CREATE, Action.OVERRIDE, Action.REPLACE})
 PUSH_PATH = "/v3/push/app"
@@ -27,15 +30,22 @@ def sent_body(change: Change) -> dict[str, Any] | None:
 
 
 def with_sending_policy(
-    plan: Plan, policy: NotificationPolicy, *, now: datetime, declared: Mapping[str, DeclaredTask]
+    plan: Plan,
+    config: PushctlConfig,
+    *,
+    now: datetime,
+    declared: Mapping[str, DeclaredTask],
+    bindings: Mapping[str, TaskBinding],
 ) -> Plan:
-    """`plan` plus a quiet-hours finding for each push it would send at once inside the window;
+    """`plan` plus the quiet-hours and daily-broadcast findings of the pushes it would send;
     an error finding makes the plan unapplyable."""
+    policy = config.policy
     found = [
         diagnostic
         for change in plan.changes
         if (diagnostic := _immediate_in_quiet_hours(change, policy, now=now, declared=declared))
     ]
+    found += _too_many_broadcasts(plan, config, now=now, declared=declared, bindings=bindings)
     if not found:
         return plan
     applyable = plan.applyable and not any(d.severity == "error" for d in found)
@@ -59,19 +69,84 @@ def _immediate_in_quiet_hours(
     local = now.astimezone(quiet.tz)
     if not quiet.contains(local.time()):
         return None
-    address = change.new_address or change.address
-    task = declared.get(address)
-    return Diagnostic(
-        severity="error" if severity == "error" else "warning",
+    return _at_task(
+        change.new_address or change.address,
+        declared,
         code="policy.quiet-hours",
-        address=address,
-        file=task.file if task else "",
-        line=task.line if task else 0,
-        column=task.column if task else 0,
+        severity=severity,
         message=(
             f"this push has no send_time, so it goes out when applied, and now "
             f"({local:%Y-%m-%d %H:%M} {quiet.zone}) is inside the quiet hours "
             f"{quiet.start:%H:%M}-{quiet.end:%H:%M}; add a send_time outside the window "
             "or plan again after it"
         ),
+    )
+
+
+def _too_many_broadcasts(
+    plan: Plan,
+    config: PushctlConfig,
+    *,
+    now: datetime,
+    declared: Mapping[str, DeclaredTask],
+    bindings: Mapping[str, TaskBinding],
+) -> list[Diagnostic]:
+    limit = config.policy.max_broadcasts_per_day
+    severity = config.policy.severity.broadcasts
+    if limit is None or severity == "off":
+        return []
+    sends = [(c, body) for c in plan.changes if (body := sent_body(c)) is not None]
+    per_app = broadcasts(sends, bindings, now=now, utc_offset=config.tpns_utc_offset)
+    found: list[Diagnostic] = []
+    for app, app_sends in sorted(per_app.items()):
+        for send in (s for s in app_sends if s.planned):
+            day = busiest_day(app_sends, send)
+            if len(day) > limit:
+                found.append(_broadcast_finding(app, send, day, limit, severity, declared))
+    return found
+
+
+def _broadcast_finding(
+    app: str,
+    send: Broadcast,
+    day: list[Broadcast],
+    limit: int,
+    severity: Severity,
+    declared: Mapping[str, DeclaredTask],
+) -> Diagnostic:
+    others = ", ".join(
+        f"{s.address} ({'planned' if s.planned else 'created'} for {s.moment:%Y-%m-%d %H:%M})"
+        for s in day
+        if s is not send
+    )
+    return _at_task(
+        send.address,
+        declared,
+        code="policy.broadcasts",
+        severity=severity,
+        message=(
+            f"this would be one of {len(day)} pushes to all devices of app {app} within 24 "
+            f"hours, over policy.maxBroadcastsPerDay {limit} (with {others}); schedule it a "
+            "day later, send it to a tag, or drop one"
+        ),
+    )
+
+
+def _at_task(
+    address: str,
+    declared: Mapping[str, DeclaredTask],
+    *,
+    code: str,
+    severity: Severity,
+    message: str,
+) -> Diagnostic:
+    task = declared.get(address)
+    return Diagnostic(
+        severity="error" if severity == "error" else "warning",
+        code=code,
+        address=address,
+        file=task.file if task else "",
+        line=task.line if task else 0,
+        column=task.column if task else 0,
+        message=message,
     )

@@ -75,6 +75,7 @@ class PolicySeverity(_Strict):
     empty_title: Severity = Field(default="error", alias="emptyTitle")
     length: Severity = "warning"
     quiet_hours: Severity = Field(default="error", alias="quietHours")
+    broadcasts: Severity = "error"
 
 
 class NotificationPolicy(_Strict):
@@ -83,6 +84,8 @@ class NotificationPolicy(_Strict):
     require_annotations: tuple[str, ...] = Field(default=(), alias="requireAnnotations")
     content: ContentPolicy | None = None
     quiet_hours: QuietHours | None = Field(default=None, alias="quietHours")
+    #: Pushes to all devices of one app allowed within any 24 hours, sent ones included.
+    max_broadcasts_per_day: int | None = Field(default=None, alias="maxBroadcastsPerDay", ge=1)
     #: Per rule: `error` stops validate and plan, `warning` is reported, `off` skips the rule.
     severity: PolicySeverity = Field(default_factory=PolicySeverity)
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.domain.manifest.models import DeclaredTask, PushTask
+from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig, PushTask
 from reconciler.domain.plan import Action, ApiCall, Change, Plan
+from reconciler.domain.policy.rules import POLICY_CODES
 from reconciler.domain.policy.sending import with_sending_policy
-from reconciler.domain.policy.settings import NotificationPolicy
+from reconciler.records import LiveStatus, TaskBinding
 
 CST = timezone(timedelta(hours=8))
 QUIET = {"quietHours": {"zone": "Asia/Shanghai", "start": "22:00", "end": "08:00"}}
@@ -31,12 +32,12 @@ def plan_of(*changes: Change) -> Plan:
     return Plan(tool_version="0", created_at=NOON, changes=changes)
 
 
-def sending(action: Action, body: dict[str, Any]) -> Change:
+def sending(action: Action, body: dict[str, Any], *, name: str = "sale") -> Change:
     return Change(
-        address="shop-android/sale",
+        address=f"shop-android/{name}",
         app="shop-android",
         action=action,
-        new_address="shop-android/sale",
+        new_address=f"shop-android/{name}",
         api_calls=(ApiCall(path="/v3/push/app", body=body),),
         reason="declared",
     )
@@ -54,10 +55,21 @@ def declared() -> dict[str, DeclaredTask]:
     return {"shop-android/sale": DeclaredTask(task=task, file="m.yaml", line=4, column=1)}
 
 
-def check(plan: Plan, *, now: datetime, **policy: Any) -> Plan:
-    return with_sending_policy(
-        plan, NotificationPolicy.model_validate(policy), now=now, declared=declared()
-    )
+APPS = {
+    "shop-android": {
+        "accessId": "1500001048",
+        "platform": "android",
+        "region": "ap-guangzhou",
+        "secretKeyEnv": "K",
+    }
+}
+
+
+def check(
+    plan: Plan, *, now: datetime, bindings: dict[str, TaskBinding] | None = None, **policy: Any
+) -> Plan:
+    config = PushctlConfig.model_validate({"apps": APPS, "policy": policy})
+    return with_sending_policy(plan, config, now=now, declared=declared(), bindings=bindings or {})
 
 
 def test_an_immediate_push_planned_inside_quiet_hours_blocks_the_plan() -> None:
@@ -103,3 +115,69 @@ def test_as_a_warning_the_plan_stays_applyable() -> None:
     )
     assert [d.severity for d in checked.diagnostics] == ["warning"]
     assert checked.applyable
+
+
+def sent(name: str, moment: datetime, *, audience: str = "all", **fields: Any) -> TaskBinding:
+    return TaskBinding(
+        address=f"shop-android/{name}",
+        app="shop-android",
+        push_id="1",
+        created_by_pushctl=True,
+        date=moment,
+        body=push(audience_type=audience),
+        **fields,
+    )
+
+
+ONE_A_DAY = {"maxBroadcastsPerDay": 1}
+
+
+def test_a_second_broadcast_within_a_day_of_a_sent_one_is_refused() -> None:
+    bindings = {"shop-android/monday": sent("monday", NOON - timedelta(hours=20))}
+    checked = check(
+        plan_of(sending(Action.CREATE, push())), now=NOON, bindings=bindings, **ONE_A_DAY
+    )
+    (found,) = checked.diagnostics
+    assert (found.code, found.severity, found.address) == (
+        "policy.broadcasts",
+        "error",
+        "shop-android/sale",
+    )
+    assert "one of 2 pushes to all devices of app shop-android within 24 hours" in found.message
+    assert "shop-android/monday (created for 2026-11-27 16:00)" in found.message
+    assert found.code in POLICY_CODES
+    assert not checked.applyable
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        sent("old", NOON - timedelta(hours=25)),
+        sent("tagged", NOON - timedelta(hours=1), audience="tag"),
+        sent("cancelled", NOON - timedelta(hours=1), last_status=LiveStatus.CANCELED),
+    ],
+    ids=["a-day-ago", "not-all-devices", "never-sent"],
+)
+def test_sends_that_do_not_count(binding: TaskBinding) -> None:
+    plan = plan_of(sending(Action.CREATE, push()))
+    assert check(plan, now=NOON, bindings={binding.address: binding}, **ONE_A_DAY) == plan
+
+
+def test_two_planned_broadcasts_a_day_apart_pass_and_the_same_day_fail() -> None:
+    apart = plan_of(
+        sending(Action.CREATE, push()),
+        sending(Action.CREATE, push(send_time="2026-11-29 12:00:00"), name="tomorrow"),
+    )
+    assert check(apart, now=NOON, **ONE_A_DAY) == apart
+    close = plan_of(
+        sending(Action.CREATE, push()),
+        sending(Action.CREATE, push(send_time="2026-11-29 11:59:00"), name="tomorrow"),
+    )
+    found = check(close, now=NOON, **ONE_A_DAY).diagnostics
+    assert [d.address for d in found] == ["shop-android/sale", "shop-android/tomorrow"]
+
+
+def test_a_replaced_push_no_longer_counts() -> None:
+    bindings = {"shop-android/sale": sent("sale", NOON + timedelta(hours=2))}
+    plan = plan_of(sending(Action.REPLACE, push()))
+    assert check(plan, now=NOON, bindings=bindings, **ONE_A_DAY) == plan
