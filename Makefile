@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck layers unit browser bench clean
+.PHONY: demo test lint typecheck layers unit browser screenshot bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: lint typecheck layers browser unit
 # The HTML plan is checked in a real headless browser (Debian's chromium); install it if missing.
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# Redraw the README's picture of the HTML plan.
+screenshot: $(STAMP) browser
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/screenshot.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.plan_scale
