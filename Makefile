@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint lint-ci typecheck layers unit bench soak mutate dist clean
+.PHONY: demo test lint lint-ci typecheck layers unit browser screenshot bench soak mutate dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ layers: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
-test: lint lint-ci typecheck layers unit
+test: lint lint-ci typecheck layers browser unit
 
 # The long variants of the reliability tests: the full crash matrix, more lock trials, the
 # proving ground's longer sequences, and the manifest fuzzer at SOAK_SCALE times its inputs.
@@ -54,6 +54,14 @@ soak: $(DEV_STAMP)
 	PUSHCTL_SOAK=1 $(BIN)/pytest tests/e2e/test_crash_matrix.py tests/e2e/test_lock_signals.py \
 		tests/e2e/test_lock_backends.py tests/engine/test_proving_ground.py
 	PUSHCTL_FUZZ_SCALE=$(SOAK_SCALE) $(BIN)/pytest tests/fuzz
+
+# The HTML plan is checked in a real headless browser (Debian's chromium); install it if missing.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# Redraw the README's picture of the HTML plan.
+screenshot: $(STAMP) browser
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/screenshot.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.plan_scale

@@ -12,6 +12,7 @@ import os
 
 import click
 
+from reconciler.cli.audit_report_cmd import audit_report
 from reconciler.cli.integrity import AUDIT_KEY_ENV, audit_key
 from reconciler.cli.state_choice import state_option
 from reconciler.cli.state_cmd import open_state
@@ -129,3 +130,6 @@ def verdict_notes(verdict: AuditVerification, checkpoint: AuditHead | None) -> l
     else:
         notes.append(f"Checkpoint {checkpoint} found: nothing up to it was cut off or rewritten.")
     return notes
+
+
+audit.add_command(audit_report)

@@ -15,16 +15,16 @@ from reconciler.cli.integrity import echo_integrity, sealed
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option, manifest_paths
 from reconciler.cli.plan_formats import CI_FORMATS, render_ci_format
 from reconciler.cli.state_choice import state_option
-from reconciler.cli.validate_cmd import has_errors
+from reconciler.cli.validate_cmd import check_tasks, has_errors
 from reconciler.domain.manifest.loader import load_manifests
-from reconciler.domain.manifest.locate import locate_fields
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.manifest.schema import config_json_schema, manifest_json_schema
-from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic, Plan, summarize
+from reconciler.domain.policy.sending import with_sending_policy
 from reconciler.engine.planning import PlanRequest, build_plan
 from reconciler.errors import PushctlError, UsageError
 from reconciler.render.diagnostics import render_diagnostics_text
+from reconciler.render.html import render_plan_html
 from reconciler.render.json_out import render_plan_json
 from reconciler.render.markdown import render_plan_markdown
 from reconciler.render.text import render_plan_text
@@ -37,7 +37,7 @@ def load_and_validate(
 ) -> tuple[list[DeclaredTask], list[Diagnostic]]:
     """Load manifests and check them; raises before any network use."""
     tasks = load_manifests(paths, stdin=sys.stdin)
-    return tasks, locate_fields(validate_tasks(tasks, workspace.config))
+    return tasks, check_tasks(tasks, workspace.config)
 
 
 def load_valid_manifests(
@@ -78,7 +78,15 @@ async def plan_for(
             accept_duplicate_risk=accept_duplicate_risk,
         )
         quotas = {app: client.quota for app, client in clients.items()}
-        return await build_plan(request, readers=clients, quotas=quotas)
+        planned = await build_plan(request, readers=clients, quotas=quotas)
+        declared = {t.address: t for t in tasks}
+        return with_sending_policy(
+            planned,
+            workspace.config,
+            now=request.now,
+            declared=declared,
+            bindings=snapshot.bindings,
+        )
     finally:
         for client in clients.values():
             await client.aclose()
@@ -91,6 +99,8 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
         click.echo(render_plan_json(plan), nl=False)
     elif fmt == "markdown":
         click.echo(render_plan_markdown(plan))
+    elif fmt == "html":
+        click.echo(render_plan_html(plan), nl=False)
     else:
         click.echo(render_plan_text(plan, color=color), nl=False)
 
@@ -120,9 +130,10 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown", *CI_FORMATS]),
+    type=click.Choice(["text", "json", "markdown", "html", *CI_FORMATS]),
     default="text",
-    help="github: annotations; gitlab-report: the merge request widget's counts.",
+    help="html: a self-contained page with each notification drawn per channel; github: "
+    "annotations; gitlab-report: the merge request widget's counts.",
 )
 @accept_duplicate_risk_option
 @state_option
@@ -191,20 +202,21 @@ def read_plan_file(path: Path) -> Plan:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown", *CI_FORMATS]),
+    type=click.Choice(["text", "json", "markdown", "html", *CI_FORMATS]),
     default="text",
-    help="github: annotations; gitlab-report: the merge request widget's counts.",
+    help="html: a self-contained page with each notification drawn per channel; github: "
+    "annotations; gitlab-report: the merge request widget's counts.",
 )
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse it).
 
-    In a format for machines (json, github, gitlab-report) the plan goes to stdout and the
-    integrity lines to stderr.
+    In a format for machines or browsers (json, html, github, gitlab-report) the plan goes to
+    stdout and the integrity lines to stderr.
     """
     saved = read_plan_file(planfile)
     emit_plan(saved, fmt, color=global_options(ctx).color)
-    for_machines = fmt == "json" or fmt in CI_FORMATS
+    for_machines = fmt in ("json", "html") or fmt in CI_FORMATS
     if not for_machines:
         click.echo()
     if not echo_integrity(saved, os.environ, to_stderr=for_machines):

@@ -7,6 +7,7 @@ the validator and the renderers: no state store, no HTTP client, no engine.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -15,8 +16,10 @@ from reconciler.cli.options import manifest_option, manifest_paths
 from reconciler.domain.manifest.config import ConfigFileError, find_config, load_config
 from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.locate import locate_fields
+from reconciler.domain.manifest.models import DeclaredTask, PushctlConfig
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Diagnostic
+from reconciler.domain.policy.locate import check_policy
 from reconciler.errors import ManifestError, SourceProblem
 from reconciler.render.diagnostics import render_diagnostics_text
 from reconciler.render.github import render_github_annotations
@@ -33,6 +36,20 @@ def problem_diagnostic(problem: SourceProblem) -> Diagnostic:
         column=problem.column,
         message=problem.message,
     )
+
+
+def check_tasks(tasks: list[DeclaredTask], config: PushctlConfig) -> list[Diagnostic]:
+    """Every finding of validation and of the notification policy, at the offending field."""
+    policy = check_policy(tasks, config, read_source=reread_source)
+    return locate_fields(validate_tasks(tasks, config)) + policy
+
+
+def reread_source(name: str) -> str | None:
+    """A manifest's text again, to place policy findings; stdin cannot be read twice."""
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
@@ -57,7 +74,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], fmt: str) -> None:
     try:
         config = load_config(find_config(options.config, paths))
         tasks = load_manifests(paths, stdin=sys.stdin)
-        diagnostics = locate_fields(validate_tasks(tasks, config))
+        diagnostics = check_tasks(tasks, config)
     except (ManifestError, ConfigFileError) as exc:
         # Located problems go out in the asked format too: annotations, JSON.
         tasks, diagnostics = [], [problem_diagnostic(p) for p in exc.problems]

@@ -13,6 +13,7 @@ import re
 
 from reconciler.domain.plan import SYMBOLS, Change, Diagnostic, Plan
 from reconciler.render import wording
+from reconciler.render.preview import preview_markdown_blocks
 from reconciler.render.values import (
     clean_text,
     displayed_diff,
@@ -49,6 +50,9 @@ def render_plan_markdown(plan: Plan, *, limit: int = 60_000, plan_file: str = "p
     shown = sum(1 for _ in itertools.takewhile(page.add, details))
     if shown < len(details):
         page.add(_left_out_note(len(details) - shown, "change", plan_file), force=True)
+    else:  # the preview follows the changes only when every change is shown
+        for block in preview_markdown_blocks(changes, escape=escape_markdown):
+            page.add(block)
 
     text = page.text()
     if len(text) > limit:  # only when even the summary does not fit a tiny limit

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from reconciler.domain.plan import SYMBOLS, Action, Change, Diagnostic, Plan
 from reconciler.render import wording
 from reconciler.render.ansi import Tint, paint
+from reconciler.render.preview import preview_text_sections
 from reconciler.render.values import (
     clean_text,
     displayed_diff,
@@ -42,6 +43,7 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     if changes:
         blocks = [render_change_text(change, color=color) for change in changes]
         sections.append("pushctl will perform the following actions:\n\n" + "\n\n".join(blocks))
+        sections += preview_text_sections(changes)
     if plan.diagnostics:
         sections.append(render_plan_diagnostics(plan.diagnostics, color=color))
     sections.append(_closing_lines(plan, color=color))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reconciler.domain.plan import Action, ApiUsage, Change, Diagnostic, Plan, summarize
+from reconciler.render.audience import reaches_all_devices
 from reconciler.render.values import clean_text, format_datetime
 
 #: The six actions that call TPNS, in the order of docs/design.md's summary sentence.
@@ -78,6 +79,13 @@ def summary_line(plan: Plan) -> str:
     line = "Plan: " + _count_list(counts, MUTATING_ORDER) + "."
     if any(counts[action.value] for action in STATE_ONLY_ORDER):
         line += " State only: " + _count_list(counts, STATE_ONLY_ORDER) + "."
+    broadcasts = [
+        change.new_address or change.address
+        for change in plan.changes
+        if reaches_all_devices(change)
+    ]
+    if broadcasts:
+        line += f" Reaches all devices: {', '.join(broadcasts)}."
     return line
 
 

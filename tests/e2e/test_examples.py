@@ -48,3 +48,7 @@ def test_demo_tells_the_whole_story() -> None:
     )
     assert out.count("No changes. Live push tasks match the manifests.") == 2
     assert "chain intact" in out
+    # The last act: a link policy refuses the manifests as first reviewed, at the typo.
+    assert "before-fix/campaigns/black-friday.yaml:29:21: error[policy.links]" in out
+    assert "did you mean https://shop.example.com/black-friday?" in out
+    assert out.rstrip().endswith("All manifests are valid (4 tasks).")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from reconciler.domain.manifest.push_body import validate_push_body
 from reconciler.domain.manifest.secrets import ENV_NAME, env_var_name
+from reconciler.domain.policy.settings import NotificationPolicy
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -144,3 +145,5 @@ class PushctlConfig(_Strict):
     tpns_utc_offset: str = Field(
         default="+08:00", alias="tpnsUtcOffset", pattern=r"^[+-]\d\d:\d\d$"
     )
+    #: Rules every notification must keep; `validate` and `plan` check them.
+    policy: NotificationPolicy = Field(default_factory=NotificationPolicy)
