@@ -7,7 +7,7 @@ way. User text is made safe for a terminal here: control characters never reach 
 from __future__ import annotations
 
 import json
-import unicodedata
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -20,15 +20,15 @@ def clean_text(text: str) -> str:
 
     Newlines are kept; callers decide how a multi-line text is laid out.
     """
-    return "".join(
-        char if char == "\n" or unicodedata.category(char) != "Cc" else _escape_char(char)
-        for char in text
-    )
+    return _CONTROL.sub(_escape_char, text)
 
 
-def _escape_char(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+#: Unicode category Cc (C0, DEL and C1 codes), newline aside: one regex pass, not a call per char.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
 
 
 def format_value(value: Any) -> str:
