@@ -65,10 +65,12 @@ class ServedEmulator:
     client: httpx.Client
 
     @classmethod
-    def start(cls, db: Path, *, app: str, rate_limits: bool) -> ServedEmulator:
+    def start(cls, db: Path, *, apps: list[str], rate_limits: bool) -> ServedEmulator:
         port = free_port()
         command = [sys.executable, "-m", "reconciler", "emulator", "serve"]
-        command += ["--port", str(port), "--db", str(db), "--app", app]
+        command += ["--port", str(port), "--db", str(db)]
+        for app in apps:
+            command += ["--app", app]
         if not rate_limits:
             command.append("--no-rate-limits")
         # A file, not a pipe: a full pipe would stall a chatty server mid-benchmark.
