@@ -37,7 +37,9 @@ unit: $(DEV_STAMP)
 
 test: lint typecheck layers unit
 
+# Whole processes as users run them (the table of targets), then the in-process figures.
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.whole_process
 	$(BIN)/python -m benchmarks.plan_scale
 	$(BIN)/python -m benchmarks.apply_scale
 
