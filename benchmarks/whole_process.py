@@ -184,6 +184,7 @@ class PlanFigures:
     cpu: float
     parse_cpu: float
     peak_mb: float
+    parse_peak_mb: float
     reads: int
     lower_bound: int
     output: str
@@ -212,6 +213,7 @@ def measure_plan(repo: Repository, repeat: int, *, fresh_state: bool) -> PlanFig
         cpu=statistics.median(r.cpu for r in plans),
         parse_cpu=statistics.median(r.cpu for r in parses),
         peak_mb=statistics.median(r.peak_mb for r in plans),
+        parse_peak_mb=statistics.median(r.peak_mb for r in parses),
         reads=max(reads),
         lower_bound=int(document["api_usage"]["lower_bound"]),
         output=plans[-1].stdout,
@@ -301,6 +303,7 @@ def figures_for(count: int, root: Path, args: argparse.Namespace) -> list[Figure
                 f"<= {PEAK_MB_TARGET:.0f} @10k",
                 plan.peak_mb <= PEAK_MB_TARGET if count >= 10_000 else None,
             ),
+            Figure("  parse-only peak RSS MB", plan.parse_peak_mb, "-", None),
             Figure(
                 "  reads",
                 plan.reads,
