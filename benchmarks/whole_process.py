@@ -308,7 +308,7 @@ def figures_for(count: int, root: Path, args: argparse.Namespace) -> list[Figure
                 "  reads",
                 plan.reads,
                 f"= {plan.lower_bound} (bound)",
-                plan.reads <= plan.lower_bound,
+                plan.reads == plan.lower_bound,
             ),
         ]
     bound = max(cycle_bound, 1)
