@@ -1,12 +1,13 @@
 """Child processes as the OS sees them: a served emulator, and commands measured by `wait4`.
 
 `os.wait4` gives each child's own CPU and peak RSS, so one child's figures never mix with the
-emulator's or an earlier child's (as `RUSAGE_CHILDREN`'s running maximum would).
+emulator's or an earlier child's (as `RUSAGE_CHILDREN`'s running maximum would); the children
+are started by a small spawner process so that their peak RSS is their own (see SPAWNER).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import socket
 import subprocess
 import sys
@@ -29,25 +30,69 @@ class ChildRun:
     stderr: str
 
 
-def run_child(argv: list[str], *, cwd: Path, env: dict[str, str]) -> ChildRun:
-    """Run a command to its end; its output goes through files so that `wait4` can reap it."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+#: A small process that starts each measured command and reports its rusage (one JSON line
+#: per command). Linux folds the memory image a child had before `exec` into its ru_maxrss, and
+#: a child forked from the benchmark process would inherit the benchmark's size; forked from
+#: this spawner it inherits only the spawner's few megabytes.
+SPAWNER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["stdout"], "wb") as out, open(job["stderr"], "wb") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return ChildRun(
-            returncode=process.returncode,
-            cpu=usage.ru_utime + usage.ru_stime,
-            # Linux reports ru_maxrss in KiB.
-            peak_mb=usage.ru_maxrss / 1024,
-            wall=wall,
-            stdout=out.read().decode("utf-8"),
-            stderr=err.read().decode("utf-8", errors="replace"),
+        process = subprocess.Popen(
+            job["argv"], cwd=job["cwd"], env=job["env"], stdout=out, stderr=err
         )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    reply = {"returncode": process.returncode, "cpu": usage.ru_utime + usage.ru_stime,
+             "maxrss_kib": usage.ru_maxrss, "wall": time.perf_counter() - started}
+    print(json.dumps(reply), flush=True)
+"""
+
+
+class Spawner:
+    """Runs commands to their end from a small helper process; see SPAWNER."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SPAWNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, argv: list[str], *, cwd: Path, env: dict[str, str]) -> ChildRun:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        with tempfile.TemporaryDirectory(prefix="pushctl-child-") as tmp:
+            out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+            job = {
+                "argv": argv,
+                "cwd": str(cwd),
+                "env": env,
+                "stdout": str(out),
+                "stderr": str(err),
+            }
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+            reply = json.loads(self.process.stdout.readline())
+            return ChildRun(
+                returncode=int(reply["returncode"]),
+                cpu=float(reply["cpu"]),
+                # Linux reports ru_maxrss in KiB.
+                peak_mb=reply["maxrss_kib"] / 1024,
+                wall=float(reply["wall"]),
+                stdout=out.read_text(encoding="utf-8"),
+                stderr=err.read_text(encoding="utf-8", errors="replace"),
+            )
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def free_port() -> int:

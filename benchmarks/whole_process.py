@@ -44,7 +44,7 @@ from benchmarks.emulated_world import (
     write_manifest_files,
 )
 from benchmarks.emulated_world import adopted_manifest as manifest_text
-from benchmarks.served import ChildRun, ServedEmulator, run_child
+from benchmarks.served import ChildRun, ServedEmulator, Spawner
 from reconciler.domain.plan import Plan
 from reconciler.emulator import EmulatorCore
 from reconciler.render.json_out import render_plan_json
@@ -99,16 +99,17 @@ class Repository:
     emulator: ServedEmulator
     paths: list[Path]
     documents: list[str]
+    spawner: Spawner
     env: dict[str, str] = field(default_factory=dict)
 
     def pushctl(self, *args: str, check: bool = True) -> ChildRun:
-        run = run_child([*pushctl_command(), *args], cwd=self.root, env=self.env)
+        run = self.spawner.run([*pushctl_command(), *args], cwd=self.root, env=self.env)
         if check and run.returncode != 0:
             raise SystemExit(f"pushctl {' '.join(args)} exited {run.returncode}:\n{run.stderr}")
         return run
 
     def parse_only(self) -> ChildRun:
-        return run_child(
+        return self.spawner.run(
             [sys.executable, "-c", PARSE_ONLY, *map(str, self.paths)], cwd=self.root, env=self.env
         )
 
@@ -175,7 +176,12 @@ def prepare(root: Path, count: int, *, files: int, per_app: int, rate_limits: bo
     )
     (root / "pushctl.yaml").write_text(config_text(apps, emulator.base_url), encoding="utf-8")
     return Repository(
-        root=root, emulator=emulator, paths=paths, documents=documents, env=child_env()
+        root=root,
+        emulator=emulator,
+        paths=paths,
+        documents=documents,
+        spawner=Spawner(),
+        env=child_env(),
     )
 
 
@@ -282,6 +288,7 @@ def figures_for(count: int, root: Path, args: argparse.Namespace) -> list[Figure
         cycle_reads, cycle_bound, converged = pull_request_cycle(repo)
         startup = startup_cpu(repo, args.repeat) if args.startup else {}
     finally:
+        repo.spawner.close()
         repo.emulator.stop()
     changes = len(json.loads(cold.output)["changes"])
     rendered = render_cpu(cold.output)
