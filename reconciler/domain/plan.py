@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -159,19 +160,47 @@ class Plan(_Frozen):
         return not any(c.action is not Action.NO_OP for c in self.changes)
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        document = self.model_dump(mode="json")
-        if not self.state_serials:
-            # An addition to format 1.0: plans without changes keep the 1.0 field list.
-            del document["state_serials"]
-        for added in ("source", "seal"):
-            # Additions of format 1.1, written by `plan`: an in-memory plan has neither.
-            if document[added] is None:
-                del document[added]
-        return json.dumps(document, indent=indent, sort_keys=False) + "\n"
+        """The plan file's text: `json.dumps(..., indent=indent)` of the plan, byte for byte.
+
+        Indented output is written by pydantic's serializer: `json.dumps` falls back to its
+        pure-Python encoder whenever `indent` is set, which took seconds at 10,000 changes.
+        """
+        absent = self._absent_fields()
+        if indent is None:
+            document = self.model_dump(mode="json", exclude=absent)
+            return json.dumps(document) + "\n"
+        text = self.model_dump_json(indent=indent, exclude=absent)
+        return _escape_non_ascii(text) + "\n"
+
+    def _absent_fields(self) -> set[str]:
+        """Fields left out of the file, so older readers see the field list they know."""
+        # An addition to format 1.0: plans without changes keep the 1.0 field list.
+        absent = set() if self.state_serials else {"state_serials"}
+        # Additions of format 1.1, written by `plan`: an in-memory plan has neither.
+        return absent | {name for name in ("source", "seal") if getattr(self, name) is None}
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
         return cls.model_validate_json(text)
+
+
+#: What `json.dumps` escapes by default (`ensure_ascii`): DEL and everything past ASCII.
+_NOT_ASCII = re.compile(r"[^\x00-\x7e]")
+
+
+def _escape_non_ascii(text: str) -> str:
+    """`\\uXXXX` escapes (surrogate pairs past the BMP), as `json.dumps` writes them."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _NOT_ASCII.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
 
 
 def summarize(changes: tuple[Change, ...] | list[Change], *, no_ops: int = 0) -> dict[str, int]:

@@ -44,12 +44,13 @@ def render_plan_markdown(plan: Plan, *, limit: int = 60_000, plan_file: str = "p
     shown = page.add_list(_DIAGNOSTICS_HEADING, diagnostics)
     if shown < len(diagnostics):
         page.add(_left_out_note(len(diagnostics) - shown, "diagnostic", plan_file), force=True)
-    details = [_change_details(change) for change in changes]
-    if details and page.fits(_CHANGES_HEADING):
+    # Lazily: only the changes that fit the comment are rendered, not all 10,000.
+    details = (_change_details(change) for change in changes)
+    if changes and page.fits(_CHANGES_HEADING):
         page.add(_CHANGES_HEADING)
     shown = sum(1 for _ in itertools.takewhile(page.add, details))
-    if shown < len(details):
-        page.add(_left_out_note(len(details) - shown, "change", plan_file), force=True)
+    if shown < len(changes):
+        page.add(_left_out_note(len(changes) - shown, "change", plan_file), force=True)
     else:  # the preview follows the changes only when every change is shown
         for block in preview_markdown_blocks(changes, escape=escape_markdown):
             page.add(block)
@@ -189,26 +190,24 @@ def _calls(change: Change) -> str:
 
 def escape_markdown(text: str) -> str:
     """User text as inline Markdown that renders literally (newlines become `<br>`)."""
-    pieces: list[str] = []
-    for char in clean_text(text):
-        if char in _MARKDOWN_PUNCTUATION:
-            pieces.append("\\" + char)
-        elif char == "\n":
-            pieces.append("<br>")
-        else:
-            pieces.append(_html_char(char))
-    return "".join(pieces)
+    return clean_text(text).translate(_MARKDOWN_ESCAPES)
 
 
 def escape_html(text: str) -> str:
     """User text inside an HTML element such as `<summary>`, where Markdown is not parsed."""
-    return "".join(_html_char(char) for char in _one_line(clean_text(text)))
+    return _one_line(clean_text(text)).translate(_HTML_ESCAPES)
 
 
-def _html_char(char: str) -> str:
-    if char == "@":
-        return _AT_WITHOUT_MENTION
-    return html.escape(char, quote=True)
+#: `html.escape(char, quote=True)`, and "@" kept from mentioning anyone.
+_HTML_ESCAPES = str.maketrans(
+    {char: html.escape(char, quote=True) for char in "&<>\"'"} | {"@": _AT_WITHOUT_MENTION}
+)
+#: Markdown punctuation backslashed (none of it is special in HTML), newlines as `<br>`.
+_MARKDOWN_ESCAPES = str.maketrans(
+    {char: "\\" + char for char in _MARKDOWN_PUNCTUATION}
+    | {"\n": "<br>"}
+    | {chr(code): text for code, text in _HTML_ESCAPES.items()}
+)
 
 
 def code_span(text: str) -> str:

@@ -76,6 +76,8 @@ def _labelled(label: str, value: str) -> list[str]:
     """`reason:     text`, continuation lines of a multi-line value aligned under the first."""
     first, *rest = clean_text(value).split("\n")
     head = f"{_DETAIL}{label + ':':<{_LABEL_WIDTH}}{first}"
+    if not rest:
+        return [head]
     return [head, *(f"{_DETAIL}{'':<{_LABEL_WIDTH}}{line}" for line in rest)]
 
 
@@ -91,7 +93,9 @@ def _diff_lines(change: Change, *, color: bool) -> list[str]:
     lines = []
     for entry in displayed_diff(change):
         symbol, text = format_diff_entry(entry)
-        lines.append(f"{_DETAIL}{paint(symbol, _DIFF_TINTS[symbol], color=color)} {text}")
+        if color:
+            symbol = paint(symbol, _DIFF_TINTS[symbol], color=color)
+        lines.append(f"{_DETAIL}{symbol} {text}")
     return lines
 
 

@@ -7,10 +7,11 @@ way. User text is made safe for a terminal here: control characters never reach 
 from __future__ import annotations
 
 import json
-import unicodedata
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from json.encoder import encode_basestring
+from typing import Any, NamedTuple
 
 from reconciler.domain.plan import ApiCall, Change, DiffEntry
 
@@ -20,21 +21,31 @@ def clean_text(text: str) -> str:
 
     Newlines are kept; callers decide how a multi-line text is laid out.
     """
-    return "".join(
-        char if char == "\n" or unicodedata.category(char) != "Cc" else _escape_char(char)
-        for char in text
-    )
+    if text.isprintable():  # the common case, and no control character can be in it
+        return text
+    return _CONTROL.sub(_escape_char, text)
 
 
-def _escape_char(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+#: Unicode category Cc (C0, DEL and C1 codes), newline aside: one regex pass, not a call per char.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
 
 
 def format_value(value: Any) -> str:
     """One value on one line, as JSON (strings quoted), keys in their given order."""
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return clean_text(text)
+    kind = type(value)
+    if kind is str:
+        # What the encoder writes for a string, without an encoder call per diff line.
+        return clean_text(encode_basestring(value))
+    if kind is int:
+        return str(value)
+    return clean_text(_ONE_LINE_JSON.encode(value))
+
+
+_ONE_LINE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), default=str)
 
 
 def format_datetime(moment: datetime) -> str:
@@ -67,7 +78,16 @@ def _folded(value: Any) -> str:
     return format_value(value)
 
 
-def format_diff_entry(entry: DiffEntry) -> tuple[str, str]:
+class DiffLine(NamedTuple):
+    """One displayed difference: a DiffEntry's fields, cheap enough for one per rendered line."""
+
+    op: str
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+def format_diff_entry(entry: DiffLine | DiffEntry) -> tuple[str, str]:
     """The symbol (`+`, `-`, `~`) and the text of one field-level difference."""
     path = clean_text(entry.path)
     if entry.op == "add":
@@ -77,22 +97,23 @@ def format_diff_entry(entry: DiffEntry) -> tuple[str, str]:
     return "~", f"{path}: {format_value(entry.old)} -> {format_value(entry.new)}"
 
 
-def displayed_diff(change: Change) -> tuple[DiffEntry, ...]:
+def displayed_diff(change: Change) -> tuple[DiffLine, ...]:
     """The diff to show: the planner's, or for a brand-new push every field of its content.
 
     The planner computes diffs only for tasks that differ; a create has nothing to differ
     from, yet a reviewer still needs to read what will be sent.
     """
     if change.before is not None or not change.after:
-        return change.diff
+        return tuple(DiffLine(e.op, e.path, e.old, e.new) for e in change.diff)
     content = change.after.get("push") or change.after
-    return tuple(DiffEntry(op="add", path=path, new=value) for path, value in _leaves(content))
+    return tuple(DiffLine("add", path, None, value) for path, value in _leaves(content))
 
 
 def _leaves(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in mapping.items():
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
+        # A plan's values are plain JSON values: `dict`, not the slower `Mapping` ABC check.
+        if isinstance(value, dict) and value:
             yield from _leaves(value, f"{path}.")
         else:
             yield path, value

@@ -34,3 +34,23 @@ def test_apply_scale_prints_rates_beside_the_limits() -> None:
     )
     assert "override" in out
     assert "1008028 replies: none" in out
+
+
+def test_whole_process_prints_each_figure_beside_its_target() -> None:
+    out = run_module(
+        "benchmarks.whole_process",
+        *("--tasks", "40", "--tasks-per-app", "20", "--repeat", "1", "--files", "4"),
+    )
+    for figure in (
+        "plan CPU s (empty state)",
+        "plan CPU s (adopted)",
+        "parse-only CPU s",
+        "peak RSS MB",
+        "PR cycle reads (plan, apply, plan)",
+        "pushctl --help CPU s",
+        "pushctl validate (one file) CPU s",
+        "render 40 changes, markdown CPU s",
+    ):
+        assert figure in out
+    # At this size every task fits one page per app: the reads meet their bound exactly.
+    assert out.count("= 2 (bound)  yes") == 2
