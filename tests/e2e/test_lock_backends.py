@@ -9,13 +9,8 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-import shutil
 import subprocess
-import tempfile
-import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -36,27 +31,11 @@ AT_ONCE = 4 if SOAK else 2
 _databases = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[Any]:
-    """A throwaway server (see tests/state/conftest.py for how pgserver runs as root)."""
-    root = Path(tempfile.mkdtemp(prefix="pushctl-pg-e2e-"))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-        from pgserver.postgres_server import get_server
-
-        handle = get_server(root / "pgdata", cleanup_mode="delete")
-    try:
-        yield handle
-    finally:
-        handle.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def state_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return "sqlite:.pushctl/state.db"
-    return postgres_database(request.getfixturevalue("postgres_server"))
+    return postgres_database(request.getfixturevalue("e2e_postgres_server"))
 
 
 def postgres_database(server: Any) -> str:
@@ -136,9 +115,9 @@ def holder() -> LockHolder:
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_postgres_apply_whose_lock_session_ends_stops_before_its_next_push(
-    project: Project, postgres_server: Any, trial: int
+    project: Project, e2e_postgres_server: Any, trial: int
 ) -> None:
-    url = postgres_database(postgres_server)
+    url = postgres_database(e2e_postgres_server)
     use_state(project, url)
     # Each push takes 2 s to be answered. The session is ended while the second push is in
     # flight, so the run is certainly alive when the second run asks for the lock, and its
