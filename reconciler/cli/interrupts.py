@@ -12,7 +12,6 @@ does for Ctrl-C, instead of a task dying half-way through a step.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
 from types import FrameType
@@ -38,7 +37,12 @@ def handle_sigterm() -> None:
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Not imported here on purpose: `--help` should not pay for asyncio, and where asyncio
+        # was never imported no event loop can be running.
+        asyncio = sys.modules.get("asyncio")
         try:
+            if asyncio is None:
+                raise RuntimeError("no event loop")
             loop = asyncio.get_running_loop()
         except RuntimeError:
             raise Terminated from None
