@@ -105,6 +105,17 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
         click.echo(render_plan_text(plan, color=color), nl=False)
 
 
+#: How plan and show print a plan.
+plan_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html", *CI_FORMATS]),
+    default="text",
+    help="html: a self-contained page with each notification drawn per channel; github: "
+    "annotations; gitlab-report: the merge request widget's counts.",
+)
+
+
 @click.command()
 @manifest_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
@@ -127,14 +138,7 @@ def emit_plan(plan: Plan, fmt: str, *, color: bool) -> None:
     show_default=True,
     help="all re-reads settled tasks too.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "html", *CI_FORMATS]),
-    default="text",
-    help="html: a self-contained page with each notification drawn per channel; github: "
-    "annotations; gitlab-report: the merge request widget's counts.",
-)
+@plan_format_option
 @accept_duplicate_risk_option
 @state_option
 @click.pass_context
@@ -199,14 +203,7 @@ def read_plan_file(path: Path) -> Plan:
 
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "html", *CI_FORMATS]),
-    default="text",
-    help="html: a self-contained page with each notification drawn per channel; github: "
-    "annotations; gitlab-report: the merge request widget's counts.",
-)
+@plan_format_option
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Print a saved plan, and whether it is intact and signed (exit 1 if apply would refuse it).
