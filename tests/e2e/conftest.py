@@ -12,6 +12,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,22 +76,14 @@ class Emulator:
         )
 
 
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Emulator]:
+@contextmanager
+def served_emulator(db: Path, *, ios: bool = True) -> Iterator[Emulator]:
+    """`pushctl emulator serve` on a free loopback port, until the block ends."""
+    apps = ["--app", f"{ANDROID_ID}:{CANARY}:android"]
+    if ios:
+        apps += ["--app", f"{IOS_ID}:{CANARY}:ios"]
     port = free_port()
-    command = [
-        *PUSHCTL,
-        "emulator",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(tmp_path / "emulator.db"),
-        "--app",
-        f"{ANDROID_ID}:{CANARY}:android",
-        "--app",
-        f"{IOS_ID}:{CANARY}:ios",
-    ]
+    command = [*PUSHCTL, "emulator", "serve", "--port", str(port), "--db", str(db), *apps]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -112,6 +105,12 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
         process.wait(timeout=10)
         if process.stderr:
             process.stderr.close()
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    with served_emulator(tmp_path / "emulator.db") as emu:
+        yield emu
 
 
 @dataclass

@@ -15,19 +15,17 @@ import itertools
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from reconciler.engine.crash_points import POINTS
 from reconciler.state import open_store
 
-from .conftest import ANDROID_ID, CANARY, PUSHCTL, Emulator, Project, config_yaml, free_port
+from .conftest import ANDROID_ID, PUSHCTL, Emulator, Project, config_yaml, served_emulator
 from .manifests import adopted_task, android_task
 
 PUSH = "/v3/push/app"
@@ -72,30 +70,8 @@ def cases() -> list[Case]:
 def shared_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """One emulator for the whole matrix, reset before each case (starting one costs ~1 s)."""
     db = tmp_path_factory.mktemp("emulator") / "emulator.db"
-    port = free_port()
-    apps = ["--app", f"{ANDROID_ID}:{CANARY}:android"]
-    process = subprocess.Popen(
-        [*PUSHCTL, "emulator", "serve", "--port", str(port), "--db", str(db), *apps],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"{base_url}/_emulator/clock", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start") from None
-            time.sleep(0.05)
-    emulator = Emulator(base_url=base_url, process=process)
-    try:
+    with served_emulator(db, ios=False) as emulator:
         yield emulator
-    finally:
-        emulator.client.close()
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def next_year() -> str:
