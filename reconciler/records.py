@@ -102,6 +102,25 @@ class Intent(Frozen):
     hold_until: datetime | None = None
 
 
+class TaskCall(Frozen):
+    """A write-ahead record of a stop, recall or cancel: committed right before it leaves.
+
+    Closed with an outcome when TPNS answers, or by the next run from the task's live status.
+    """
+
+    call_id: str
+    run_id: str
+    #: The address of the change that makes the call.
+    address: str
+    app: str
+    #: The change's action (stop, recall, cancel, or the cancel of a replace).
+    action: str
+    #: The TPNS path called.
+    path: str
+    push_id: str
+    created_at: datetime
+
+
 class StateSnapshot(Frozen):
     """Everything the planner needs from the state store, read once."""
 
@@ -114,3 +133,5 @@ class StateSnapshot(Frozen):
     #: Bindings forgotten (`forget`, `state rm`), kept so a restored manifest adopts its push again.
     tombstones: dict[str, TaskBinding] = Field(default_factory=dict)
     open_intents: tuple[Intent, ...] = ()
+    #: Stops, recalls and cancels that left with no recorded answer.
+    open_calls: tuple[TaskCall, ...] = ()

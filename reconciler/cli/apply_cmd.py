@@ -242,9 +242,10 @@ def apply(
 
 
 def open_intent_apps(workspace: Workspace) -> list[str]:
-    """Apps with a create whose outcome is unknown: apply resolves them even with no changes."""
+    """Apps with a call whose outcome is unknown: apply resolves them even with no changes."""
     store = workspace.open_state()
     try:
-        return sorted({i.app for i in store.open_intents() if i.app in workspace.config.apps})
+        left_open = {i.app for i in store.open_intents()} | {c.app for c in store.open_calls()}
+        return sorted(left_open & set(workspace.config.apps))
     finally:
         store.close()

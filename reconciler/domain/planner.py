@@ -53,6 +53,7 @@ from reconciler.domain.planning_context import (
     status_change,
     tpns_zone,
 )
+from reconciler.domain.task_calls import open_call_warnings
 from reconciler.records import LiveStatus, LiveTask, StateSnapshot, TaskBinding
 
 __all__ = ["PlanOptions", "live_fingerprint", "plan"]
@@ -82,6 +83,7 @@ def plan(
     _plan_forgets(world, findings)
     _warn_no_history(world, state, findings)
     _warn_open_intents(world, findings)
+    findings.diagnostics.extend(open_call_warnings(world.state, world.live, world.desired))
     changes = order_changes(_link_dependencies(findings.changes))
     return _assemble(world, findings, select_targets(changes, options.targets))
 

@@ -21,9 +21,11 @@ from typing import Any
 from reconciler import __version__
 from reconciler.domain.body import content_digest
 from reconciler.domain.plan import MUTATING_ACTIONS, Action, Change, Plan
+from reconciler.domain.task_calls import ALREADY_THERE, TARGET_STATUS
 from reconciler.engine.audit_trail import AuditTrail
 from reconciler.engine.intents import IntentResolver
 from reconciler.engine.ports import ApplyClient, ApplyStore
+from reconciler.engine.task_calls import CallResolver
 from reconciler.errors import (
     ApiError,
     OutcomeUnknown,
@@ -31,7 +33,7 @@ from reconciler.errors import (
     StalePlan,
     TransportError,
 )
-from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding
+from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding, TaskCall
 from reconciler.tpns.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -40,19 +42,6 @@ PUSH_PATH = "/v3/push/app"
 STOP_PATH = "/v3/push/stop_push_msg"
 REVOKE_PATH = "/v3/push/revoke_push_msg"
 CANCEL_PATH = "/v3/push/cancel_timing_task"
-
-#: The status a task reaches after each single-call action.
-TARGET_STATUS: dict[str, LiveStatus] = {
-    STOP_PATH: LiveStatus.DELETED_PUSH_MSG,
-    REVOKE_PATH: LiveStatus.REVOKED,
-    CANCEL_PATH: LiveStatus.CANCELED,
-}
-#: Statuses that count as "already there" for each single-call action.
-ALREADY_THERE: dict[str, frozenset[LiveStatus]] = {
-    STOP_PATH: frozenset({LiveStatus.DELETED_PUSH_MSG, LiveStatus.REVOKED, LiveStatus.CANCELED}),
-    REVOKE_PATH: frozenset({LiveStatus.REVOKED}),
-    CANCEL_PATH: frozenset({LiveStatus.CANCELED}),
-}
 
 
 @dataclass(frozen=True)
@@ -222,7 +211,8 @@ class Executor:
         self._done: dict[str, list[asyncio.Event]] = {}
         self._failed: set[str] = set()
 
-    async def run(self) -> ApplyReport:
+    async def run(self, live: Mapping[str, LiveTask] | None = None) -> ApplyReport:
+        """Apply the changes; `live` (push id -> task) settles calls a dead run left open."""
         changes = [c for c in self.plan.changes if c.action is not Action.NO_OP]
         resolver = IntentResolver(
             self.clients,
@@ -237,6 +227,9 @@ class Executor:
         intent_apps = {i.app for i in self.store.open_intents() if i.app in self.clients}
         apps = sorted({c.app for c in changes} | intent_apps)
         self.report.resolved_intents.extend(await resolver.resolve_open(apps))
+        calls = CallResolver(self.store, self.audit, live or {})
+        call_apps = {c.app for c in self.store.open_calls() if c.app in self.clients}
+        self.report.resolved_intents.extend(calls.resolve_open(sorted(call_apps)))
         self._done = {c.address: [] for c in changes}
         events = [asyncio.Event() for _ in changes]
         for change, event in zip(changes, events, strict=True):
@@ -254,7 +247,7 @@ class Executor:
         if self.report.resolved_intents or any(o.ok for o in self.report.outcomes):
             app_of = {c.address: c.app for c in changes}
             moved = {app_of[o.address] for o in self.report.outcomes if o.ok}
-            moved |= resolver.resolved_apps
+            moved |= resolver.resolved_apps | calls.resolved_apps
             self.store.bump_serial(sorted(moved))
         return self.report
 
@@ -367,31 +360,83 @@ class Executor:
             )
 
     async def _task_call(self, change: Change, path: str) -> str:
-        """stop / revoke / cancel: a task already in the target state counts as success."""
+        """stop / revoke / cancel: a task already in the target state counts as success.
+
+        Like a push, the call is recorded right before it leaves (the client calls back after
+        any backoff) and closed with its outcome record when the answer comes; a call whose
+        answer is lost and whose task cannot be read back stays open for the next run.
+        """
         client = self.clients[change.app]
         push_id = str(change.push_id)
-        call = {
+        send = {
             STOP_PATH: client.stop_push_msg,
             REVOKE_PATH: client.revoke_push_msg,
             CANCEL_PATH: client.cancel_timing_task,
         }[path]
-        request = {"pushId": push_id}
-        self.audit.intent(change, path=path, request=request)
-        log.info("%s: POST %s for push %s", change.address, path, push_id)
+        call = TaskCall(
+            call_id=f"{self.options.run_id}:{change.address}:{path.rsplit('/', 1)[-1]}",
+            run_id=self.options.run_id,
+            address=change.address,
+            app=change.app,
+            action=change.action.value,
+            path=path,
+            push_id=push_id,
+            created_at=self.options.now(),
+        )
+        opened: list[TaskCall] = []
+
+        def commit_call() -> None:
+            # Called by the client right before the request leaves; once, whatever the retries.
+            if opened:
+                return
+            self.store.open_call(call)
+            opened.append(call)
+            self.audit.call_intent(call)
+            log.info(
+                "%s: call %s recorded; POST %s for push %s",
+                change.address,
+                call.call_id,
+                path,
+                push_id,
+            )
+
         try:
-            await call(push_id)
+            await send(push_id, on_send=commit_call)
         except (ApiError, TransportError) as exc:
-            live = await self._read_back(change.app, push_id)
-            if live is not None and live.status in ALREADY_THERE[path]:
-                self._record_status(change, live.status, live)
-                self.audit.outcome(change, path=path, ret_code=0, err_msg="already there")
-                return f"already {live.status.value}"
-            code = exc.code if isinstance(exc, ApiError) else -1
-            self.audit.outcome(change, path=path, ret_code=code, err_msg=exc.message)
-            raise
+            if not opened:
+                raise  # nothing left: no record, no outcome
+            return await self._task_call_failed(change, call, exc)
         self._record_status(change, TARGET_STATUS[path], None)
-        self.audit.outcome(change, path=path, ret_code=0, err_msg="")
+        self._close_call(call, "done", ret_code=0, err_msg="")
         return f"{path.rsplit('/', 1)[-1]} ok"
+
+    async def _task_call_failed(
+        self, change: Change, call: TaskCall, exc: ApiError | TransportError
+    ) -> str:
+        """Read the task back: already there is success; a lost answer unread stays open."""
+        live = await self._read_back(change.app, call.push_id)
+        if live is not None and live.status in ALREADY_THERE[call.path]:
+            self._record_status(change, live.status, live)
+            self._close_call(call, "done (already there)", ret_code=0, err_msg="already there")
+            return f"already {live.status.value}"
+        if isinstance(exc, ApiError):
+            self._close_call(call, f"rejected {exc.code}", ret_code=exc.code, err_msg=exc.message)
+        elif not exc.maybe_delivered:
+            self._close_call(call, "not sent", ret_code=-1, err_msg=exc.message)
+        elif live is not None:
+            status = live.status.value
+            message = f"{exc.message}; read back: push {call.push_id} is {status}"
+            self._close_call(call, f"not done (read back: {status})", ret_code=-1, err_msg=message)
+        else:
+            exc.hint = (
+                f"TPNS may have acted on it and push {call.push_id} could not be read back; "
+                "the call stays open: the next plan or apply reads the task and records its outcome"
+            )
+        raise exc
+
+    def _close_call(self, call: TaskCall, outcome: str, *, ret_code: int, err_msg: str) -> None:
+        record = self.audit.call_outcome(call, ret_code=ret_code, err_msg=err_msg)
+        self.store.close_call(call.call_id, outcome=outcome, record=record)
 
     async def _read_back(self, app: str, push_id: str) -> LiveTask | None:
         try:
@@ -535,6 +580,11 @@ async def apply_plan(
         now=options.now(),
         app_serials=snapshot.app_serials,
     )
-    if options.reread is not None and options.fingerprint is not None:
-        check_live_unchanged(plan, await options.reread(plan), options.fingerprint)
-    return await Executor(plan, clients=clients, store=store, audit=audit, options=options).run()
+    live: Mapping[str, LiveTask] = {}
+    if options.reread is not None:
+        # The plan's touched tasks, and the pushes of calls an interrupted run left open.
+        live = await options.reread(plan)
+        if options.fingerprint is not None:
+            check_live_unchanged(plan, live, options.fingerprint)
+    executor = Executor(plan, clients=clients, store=store, audit=audit, options=options)
+    return await executor.run(live)

@@ -24,7 +24,7 @@ from reconciler.engine.crash_points import (
 from reconciler.engine.fencing import FencedClient
 from reconciler.engine.ports import ApplyStore
 from reconciler.engine.refresh import read_push_ids
-from reconciler.records import LiveTask
+from reconciler.records import LiveTask, TaskCall
 from reconciler.state.audit import Provenance
 from reconciler.state.store import LockHolder, StateStore
 from reconciler.tpns.client import TpnsClient
@@ -60,10 +60,20 @@ def plan_dates(plan: Plan) -> dict[str, dict[str, datetime | None]]:
 
 
 async def reread_touched(
-    plan: Plan, clients: Mapping[str, TpnsClient], *, now: datetime, utc_offset: str
+    plan: Plan,
+    clients: Mapping[str, TpnsClient],
+    *,
+    now: datetime,
+    utc_offset: str,
+    calls: Sequence[TaskCall] = (),
 ) -> dict[str, LiveTask]:
+    """Live tasks by push id: the plan's touched ones, and those of calls left open."""
+    dates = plan_dates(plan)
+    for call in calls:
+        if call.app in clients:
+            dates.setdefault(call.app, {}).setdefault(call.push_id, None)
     live: dict[str, LiveTask] = {}
-    for app, wanted in sorted(plan_dates(plan).items()):
+    for app, wanted in sorted(dates.items()):
         found = await read_push_ids(clients[app], wanted, now=now, utc_offset=utc_offset)
         live.update(found)
     return live
@@ -79,7 +89,9 @@ async def run_apply(
     """Take the plan's app locks, apply, release. Raises StalePlan / LockNotAcquired first."""
 
     async def reread(p: Plan) -> Mapping[str, LiveTask]:
-        return await reread_touched(p, clients, now=run.now(), utc_offset=run.utc_offset)
+        return await reread_touched(
+            p, clients, now=run.now(), utc_offset=run.utc_offset, calls=store.open_calls()
+        )
 
     crash = crash_plan_from_environment()  # None outside the crash-matrix tests
     audit = AuditTrail(
@@ -99,8 +111,9 @@ async def run_apply(
         on_outcome=run.on_outcome,
         read_back_grace=run.read_back_grace,
     )
-    # The apps of open intents too: resolving one writes their bindings.
-    apps = sorted(set(plan_apps(plan)) | {i.app for i in store.open_intents() if i.app in clients})
+    # The apps of open intents and calls too: resolving one writes their state.
+    left_open = {i.app for i in store.open_intents()} | {c.app for c in store.open_calls()}
+    apps = sorted(set(plan_apps(plan)) | (left_open & set(clients)))
     applied: ApplyStore = store if crash is None else CrashingStore(store, crash)
     with store.acquire(apps, run.holder, timeout=run.lock_timeout) as lease:
         # Every stop, revoke, cancel and push first checks the lease (LockLost when taken).

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.domain.plan import Change
-from reconciler.records import Intent
+from reconciler.records import Intent, TaskCall
 from reconciler.state.audit import AuditEntry, AuditKind, Provenance, Result, What, redact
 
 
@@ -35,17 +35,18 @@ class AuditTrail:
         self._secrets = list(secrets)
 
     def _record(self, kind: AuditKind, what: What, result: Result | None) -> None:
-        self._append(
-            AuditEntry(
-                kind=kind,
-                run_id=self.run_id,
-                who=self.provenance.who,
-                where=self.provenance.where,
-                why=self.why,
-                what=what,
-                when=self._now(),
-                result=result,
-            )
+        self._append(self._entry(kind, what, result))
+
+    def _entry(self, kind: AuditKind, what: What, result: Result | None) -> AuditEntry:
+        return AuditEntry(
+            kind=kind,
+            run_id=self.run_id,
+            who=self.provenance.who,
+            where=self.provenance.where,
+            why=self.why,
+            what=what,
+            when=self._now(),
+            result=result,
         )
 
     def _what(self, change: Change, request: Mapping[str, Any] | None = None) -> What:
@@ -74,6 +75,30 @@ class AuditTrail:
             request["new_push_id"] = push_id
         what = self._what(change, request)
         self._record("outcome", what, Result(ret_code=ret_code, err_msg=err_msg))
+
+    def call_intent(self, call: TaskCall) -> None:
+        """The intent record of a stop, revoke or cancel, written with its state record."""
+        request = {"path": call.path, "body": {"pushId": call.push_id}, "call_id": call.call_id}
+        self._record("intent", self._call_what(call, request), None)
+
+    def call_outcome(
+        self, call: TaskCall, *, ret_code: int, err_msg: str, resolved_by: str | None = None
+    ) -> AuditEntry:
+        """The outcome record of a call, for the store to append as it closes the call.
+
+        `resolved_by` says who settled a call whose answer was lost: the next run, or a person.
+        """
+        request: dict[str, Any] = {"path": call.path, "call_id": call.call_id}
+        if resolved_by is not None:
+            request["resolved_by"] = resolved_by
+        return self._entry(
+            "outcome", self._call_what(call, request), Result(ret_code=ret_code, err_msg=err_msg)
+        )
+
+    def _call_what(self, call: TaskCall, request: Mapping[str, Any]) -> What:
+        return What(
+            action=call.action, address=call.address, push_id=call.push_id, request=dict(request)
+        )
 
     def state_change(self, change: Change, *, detail: str) -> None:
         self._record("state", self._what(change), Result(ret_code=0, err_msg=detail))

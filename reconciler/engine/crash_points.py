@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reconciler.engine.ports import ApplyStore
-from reconciler.records import Intent, StateSnapshot, TaskBinding
+from reconciler.records import Intent, StateSnapshot, TaskBinding, TaskCall
 from reconciler.state.audit import AuditEntry
 
 ENV_VAR = "PUSHCTL_TEST_CRASH_AT"
 POINTS = ("before-intent", "after-intent", "after-send", "after-outcome")
 SIGNALS = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM, "INT": signal.SIGINT}
-PUSH_PATH = "/v3/push/app"
 
 
 @dataclass
@@ -63,20 +62,23 @@ def crash_plan_from_environment() -> CrashPlan | None:
     return crash_plan(os.environ)
 
 
+def in_run_outcome(entry: AuditEntry) -> bool:
+    """An outcome written when the call's answer came, not when a later run settled it."""
+    request = entry.what.request
+    return entry.kind == "outcome" and "intent_id" not in request and "resolved_by" not in request
+
+
 def audit_appender(
     append: Callable[[AuditEntry], object], plan: CrashPlan | None
 ) -> Callable[[AuditEntry], object]:
-    """`append` with the boundaries an audit record marks: the intent of a stop, revoke or
-    cancel (a create's intent is the state's, see CrashingStore) and every call's outcome."""
+    """`append` with the boundary a create's outcome record marks (a stop's, revoke's or
+    cancel's outcome is written with its closing record, see CrashingStore)."""
     if plan is None:
         return append
 
     def append_at_boundaries(entry: AuditEntry) -> object:
-        path = entry.what.request.get("path")
-        if entry.kind == "intent" and path != PUSH_PATH:
-            plan.passing("before-intent")
         stored = append(entry)
-        if entry.kind == "outcome" and "intent_id" not in entry.what.request:
+        if in_run_outcome(entry):
             plan.passing("after-outcome")
         return stored
 
@@ -84,7 +86,8 @@ def audit_appender(
 
 
 class CrashingStore:
-    """The apply store, with the `before-intent` boundary of a create."""
+    """The apply store, with the boundaries its write-ahead records mark: `before-intent` of
+    every call, and `after-outcome` of a stop, revoke or cancel."""
 
     def __init__(self, store: ApplyStore, plan: CrashPlan) -> None:
         self._store = store
@@ -93,6 +96,18 @@ class CrashingStore:
     def open_intent(self, intent: Intent) -> None:
         self._plan.passing("before-intent")
         self._store.open_intent(intent)
+
+    def open_call(self, call: TaskCall) -> None:
+        self._plan.passing("before-intent")
+        self._store.open_call(call)
+
+    def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:
+        self._store.close_call(call_id, outcome=outcome, record=record)
+        if in_run_outcome(record):
+            self._plan.passing("after-outcome")
+
+    def open_calls(self, app: str | None = None) -> list[TaskCall]:
+        return self._store.open_calls(app)
 
     def snapshot(self) -> StateSnapshot:
         return self._store.snapshot()

@@ -5,8 +5,9 @@ while the process was stalled and another run took it over. Checking right befor
 stop, revoke, cancel or push, and renewing the lease in the same step, means a run that lost
 its lock makes no further call, and the lease it renewed outlasts the call it then makes.
 
-A push is checked from inside the client, right before its request leaves (after any wait for
-its 1/s turn), so it is checked when it really goes rather than when it joined the queue.
+Every call is checked from inside the client, right before its request leaves (after any wait
+for a push's 1/s turn or a retry's backoff), so it is checked when it really goes rather than
+when it joined the queue.
 """
 
 from __future__ import annotations
@@ -30,10 +31,18 @@ class FencedClient:
         self._check = check
         self._crash = crash
 
-    def _before(self) -> None:
-        self._check()
-        if self._crash is not None:
-            self._crash.passing("after-intent")
+    def _fenced(self, on_send: Callable[[], None] | None) -> Callable[[], None]:
+        def fenced() -> None:
+            # Right before the request leaves, after any wait (the 1/s turn of a broadcast
+            # push, a retry's backoff): the check happens when the call really goes, then
+            # the engine commits its write-ahead record.
+            self._check()
+            if on_send is not None:
+                on_send()
+            if self._crash is not None:
+                self._crash.passing("after-intent")
+
+        return fenced
 
     def _after(self) -> None:
         if self._crash is not None:
@@ -42,32 +51,26 @@ class FencedClient:
     async def push_app(
         self, body: dict[str, Any], *, on_send: Callable[[], None] | None = None
     ) -> PushAccepted:
-        def fenced() -> None:
-            # Right before the request leaves, after the wait for its 1/s turn: the check
-            # happens when the push really goes, then the engine commits its intent.
-            self._check()
-            if on_send is not None:
-                on_send()
-            if self._crash is not None:
-                self._crash.passing("after-intent")
-
-        accepted = await self._inner.push_app(body, on_send=fenced)
+        accepted = await self._inner.push_app(body, on_send=self._fenced(on_send))
         self._after()
         return accepted
 
-    async def stop_push_msg(self, push_id: str) -> None:
-        self._before()
-        await self._inner.stop_push_msg(push_id)
+    async def stop_push_msg(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None:
+        await self._inner.stop_push_msg(push_id, on_send=self._fenced(on_send))
         self._after()
 
-    async def revoke_push_msg(self, push_id: str) -> None:
-        self._before()
-        await self._inner.revoke_push_msg(push_id)
+    async def revoke_push_msg(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None:
+        await self._inner.revoke_push_msg(push_id, on_send=self._fenced(on_send))
         self._after()
 
-    async def cancel_timing_task(self, push_id: str) -> None:
-        self._before()
-        await self._inner.cancel_timing_task(push_id)
+    async def cancel_timing_task(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None:
+        await self._inner.cancel_timing_task(push_id, on_send=self._fenced(on_send))
         self._after()
 
     async def get_push_record(self, push_id: str) -> LiveTask:

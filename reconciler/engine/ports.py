@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
+from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding, TaskCall
+from reconciler.state.audit import AuditEntry
 
 
 class PushAccepted(Protocol):
@@ -31,11 +32,17 @@ class ApplyClient(Protocol):
         self, *, start_date: date, end_date: date, page_size: int = 200
     ) -> list[LiveTask]: ...
 
-    async def stop_push_msg(self, push_id: str) -> None: ...
+    async def stop_push_msg(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None: ...
 
-    async def revoke_push_msg(self, push_id: str) -> None: ...
+    async def revoke_push_msg(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None: ...
 
-    async def cancel_timing_task(self, push_id: str) -> None: ...
+    async def cancel_timing_task(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None: ...
 
 
 class ApplyStore(Protocol):
@@ -62,3 +69,11 @@ class ApplyStore(Protocol):
         ...
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...
+
+    def open_call(self, call: TaskCall) -> None: ...
+
+    def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:
+        """Close the call and append its audit outcome record in one transaction."""
+        ...
+
+    def open_calls(self, app: str | None = None) -> list[TaskCall]: ...

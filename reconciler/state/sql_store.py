@@ -26,6 +26,7 @@ from reconciler.state.audit import (
     stored_record,
 )
 from reconciler.state.audit_verify import AuditHead, AuditVerification, verify_chain
+from reconciler.state.call_journal import TaskCallJournal
 
 SCHEMA_VERSION = "1"
 
@@ -38,6 +39,7 @@ MIGRATED_TABLES: dict[str, tuple[str, ...]] = {
     "pushctl_bindings": ("address", "app", "doc"),
     "pushctl_tombstones": ("address", "app", "doc"),
     "pushctl_intents": ("intent_id", "app", "address", "doc", "push_id", "outcome", "closed_at"),
+    "pushctl_task_calls": ("call_id", "app", "address", "doc", "outcome", "closed_at"),
     "pushctl_calls": ("at", "app", "path"),
     "pushctl_audit": ("seq", "prev_hash", "hash", "address", "body", "mac"),
 }
@@ -45,7 +47,7 @@ MIGRATED_TABLES: dict[str, tuple[str, ...]] = {
 CALL_LOG_RETENTION = 86400.0
 
 
-class SqlStateStore(ABC):
+class SqlStateStore(TaskCallJournal, ABC):
     """Everything but locking, over any DB-API connection with `?` statements."""
 
     location: str
@@ -119,6 +121,7 @@ class SqlStateStore(ABC):
                 bindings={b.address: b for b in self._bindings()},
                 tombstones={b.address: b for b in self._tombstones()},
                 open_intents=tuple(self._open_intents(None)),
+                open_calls=tuple(self._open_calls(None)),
             )
 
     def bump_serial(self, apps: Sequence[str] = ()) -> int:
@@ -337,19 +340,21 @@ class SqlStateStore(ABC):
 
     def append_audit(self, record: AuditEntry) -> StoredAuditRecord:
         with self._transaction(write=True):
-            count = int(self._meta("audit_count", for_update=True))
-            row = chain_row(
-                record, seq=count + 1, prev_hash=self._meta("audit_hash"), key=self._audit_key
-            )
-            self._run(
-                "INSERT INTO pushctl_audit (seq, prev_hash, hash, address, body, mac) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (row.seq, row.prev_hash, row.hash, row.address, row.body, row.mac),
-            )
-            self._run(
-                "UPDATE pushctl_meta SET value = ? WHERE key = 'audit_count'", (str(row.seq),)
-            )
-            self._run("UPDATE pushctl_meta SET value = ? WHERE key = 'audit_hash'", (row.hash,))
+            return self._append_audit(record)
+
+    def _append_audit(self, record: AuditEntry) -> StoredAuditRecord:
+        """Inside a write transaction: chain the record onto the log's head."""
+        count = int(self._meta("audit_count", for_update=True))
+        row = chain_row(
+            record, seq=count + 1, prev_hash=self._meta("audit_hash"), key=self._audit_key
+        )
+        self._run(
+            "INSERT INTO pushctl_audit (seq, prev_hash, hash, address, body, mac) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (row.seq, row.prev_hash, row.hash, row.address, row.body, row.mac),
+        )
+        self._run("UPDATE pushctl_meta SET value = ? WHERE key = 'audit_count'", (str(row.seq),))
+        self._run("UPDATE pushctl_meta SET value = ? WHERE key = 'audit_hash'", (row.hash,))
         return stored_record(row)
 
     def audit_records(self, *, address: str | None = None) -> list[StoredAuditRecord]:

@@ -44,6 +44,9 @@ SCHEMA = (
     "(address TEXT PRIMARY KEY, app TEXT NOT NULL, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS pushctl_intents (intent_id TEXT PRIMARY KEY, app TEXT NOT NULL, "
     "address TEXT NOT NULL, doc TEXT NOT NULL, push_id TEXT, outcome TEXT, closed_at TEXT)",
+    # Added after schema 1 shipped: an older file gets it here, empty.
+    "CREATE TABLE IF NOT EXISTS pushctl_task_calls (call_id TEXT PRIMARY KEY, app TEXT NOT NULL, "
+    "address TEXT NOT NULL, doc TEXT NOT NULL, outcome TEXT, closed_at TEXT)",
     "CREATE TABLE IF NOT EXISTS pushctl_locks (app TEXT PRIMARY KEY, lock_id TEXT NOT NULL, "
     "doc TEXT NOT NULL, expires_at REAL)",
     "CREATE TABLE IF NOT EXISTS pushctl_audit (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, "

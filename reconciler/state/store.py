@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from reconciler.errors import StateError
-from reconciler.records import Intent, StateSnapshot, TaskBinding
+from reconciler.records import Intent, StateSnapshot, TaskBinding, TaskCall
 from reconciler.state.audit import AuditEntry, StoredAuditRecord
 from reconciler.state.audit_verify import AuditHead, AuditVerification
 from reconciler.state.lock import AppLock, LockHolder, LockLease
@@ -27,7 +27,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class StateStore(Protocol):
-    """What pushctl remembers between runs: bindings, intents, locks, TPNS calls, audit log."""
+    """What pushctl remembers between runs: bindings, intents, task calls, locks, audit log."""
 
     #: Where the state lives, for messages (never carries a password).
     location: str
@@ -76,6 +76,20 @@ class StateStore(Protocol):
         ...
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...
+
+    def open_call(self, call: TaskCall) -> None:
+        """Record a stop, recall or cancel about to leave; durable when this returns."""
+        ...
+
+    def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:
+        """Close an open call and append its audit outcome record, in one transaction."""
+        ...
+
+    def open_calls(self, app: str | None = None) -> list[TaskCall]: ...
+
+    def task_calls(self) -> list[tuple[TaskCall, str | None]]:
+        """Every recorded call with its outcome (None while open), oldest first."""
+        ...
 
     def record_calls(self, app: str, path: str, times: Sequence[float]) -> None:
         """Log TPNS calls made on `path` for `app` at these unix times (rate-limit history).

@@ -231,17 +231,26 @@ class TpnsClient:
 
     # -- task management ------------------------------------------------------------------
 
-    async def stop_push_msg(self, push_id: str) -> None:
+    # Each takes `on_send` as push_app does: it runs right before each attempt leaves (after
+    # any backoff), so the engine's record of the call is committed when the call really goes.
+
+    async def stop_push_msg(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None:
         """Terminate a task's pending offline delivery (Android apps only)."""
-        await self._manage(endpoints.STOP_PUSH_MSG, push_id)
+        await self._manage(endpoints.STOP_PUSH_MSG, push_id, on_send or _nothing)
 
-    async def revoke_push_msg(self, push_id: str) -> None:
+    async def revoke_push_msg(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None:
         """Recall a task (TPNS currently reports this feature as offline)."""
-        await self._manage(endpoints.REVOKE_PUSH_MSG, push_id)
+        await self._manage(endpoints.REVOKE_PUSH_MSG, push_id, on_send or _nothing)
 
-    async def cancel_timing_task(self, push_id: str) -> None:
+    async def cancel_timing_task(
+        self, push_id: str, *, on_send: Callable[[], None] | None = None
+    ) -> None:
         """Cancel a scheduled task that has not been dispatched yet."""
-        await self._manage(endpoints.CANCEL_TIMING_TASK, push_id)
+        await self._manage(endpoints.CANCEL_TIMING_TASK, push_id, on_send or _nothing)
 
     # -- retry loops ----------------------------------------------------------------------
 
@@ -262,12 +271,12 @@ class TpnsClient:
                 await self._back_off(path, attempt, exc)
         raise AssertionError("unreachable: the retry loop returns or raises")
 
-    async def _manage(self, path: str, push_id: str) -> None:
+    async def _manage(self, path: str, push_id: str, ready: Callable[[], None]) -> None:
         """stop/revoke/cancel: repeated only when the failure surely changed nothing."""
         content = encode_body({"pushId": push_id})
         for attempt in range(self.retry.attempts):
             try:
-                reply = await self._exchange(path, content)
+                reply = await self._sent_exchange(path, content, ready)
                 envelope.check(reply, path=path)
                 return
             except TransportError as exc:

@@ -44,14 +44,20 @@ class RecordingClient:
         await self.gate.wait()
         return Accepted(push_id=str(len(self.calls)))
 
-    async def stop_push_msg(self, push_id: str) -> None:
-        self.calls.append(f"stop {push_id}")
+    # Like TpnsClient: on_send right before the request leaves.
+    async def stop_push_msg(self, push_id: str, *, on_send: Any = None) -> None:
+        self._leave(on_send, f"stop {push_id}")
 
-    async def revoke_push_msg(self, push_id: str) -> None:
-        self.calls.append(f"revoke {push_id}")
+    async def revoke_push_msg(self, push_id: str, *, on_send: Any = None) -> None:
+        self._leave(on_send, f"revoke {push_id}")
 
-    async def cancel_timing_task(self, push_id: str) -> None:
-        self.calls.append(f"cancel {push_id}")
+    async def cancel_timing_task(self, push_id: str, *, on_send: Any = None) -> None:
+        self._leave(on_send, f"cancel {push_id}")
+
+    def _leave(self, on_send: Any, call: str) -> None:
+        if on_send is not None:
+            on_send()
+        self.calls.append(call)
 
     async def get_push_record(self, push_id: str) -> LiveTask:
         raise AssertionError("not read in these tests")
