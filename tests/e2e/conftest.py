@@ -77,11 +77,13 @@ class Emulator:
 
 
 @contextmanager
-def served_emulator(db: Path, *, ios: bool = True) -> Iterator[Emulator]:
+def served_emulator(db: Path, *, ios: bool = True, recall: bool = False) -> Iterator[Emulator]:
     """`pushctl emulator serve` on a free loopback port, until the block ends."""
     apps = ["--app", f"{ANDROID_ID}:{CANARY}:android"]
     if ios:
         apps += ["--app", f"{IOS_ID}:{CANARY}:ios"]
+    if recall:
+        apps.append("--recall")
     port = free_port()
     command = [*PUSHCTL, "emulator", "serve", "--port", str(port), "--db", str(db), *apps]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -3,15 +3,17 @@
 PUSHCTL_TEST_CRASH_AT (a test-only hook, see reconciler/engine/crash_points.py) makes the
 command signal itself at an exact point, so every case is deterministic: no sleeps, no races.
 After the crash, plain `apply -f` runs (at most three) must take the dead run's lock over
-without force-unlock, converge, and leave each call made exactly once at TPNS.
+without force-unlock, converge, and leave each call made exactly once at TPNS, with an outcome
+record in the audit log for every intent record.
 
-`make test` runs five cases (each action, each signal, the three boundaries that matter most);
-`make soak` (PUSHCTL_SOAK=1) runs all 36: three actions, four boundaries, three signals.
+`make test` runs six cases (each action, each signal, the three boundaries that matter most);
+`make soak` (PUSHCTL_SOAK=1) runs all 48: four actions, four boundaries, three signals.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -31,12 +33,16 @@ from .manifests import adopted_task, android_task
 PUSH = "/v3/push/app"
 STOP = "/v3/push/stop_push_msg"
 CANCEL = "/v3/push/cancel_timing_task"
+REVOKE = "/v3/push/revoke_push_msg"
 #: Each action: the TPNS path it calls and the live status it must end in.
 ACTIONS: dict[str, tuple[str, str | None]] = {
     "create": (PUSH, None),
     "stop": (STOP, "PUSH_DELETED_PUSH_MSG"),
     "cancel": (CANCEL, "PUSH_CANCELED"),
+    "recall": (REVOKE, "PUSH_REVOKED"),
 }
+#: The manifest state that makes each task-management call.
+DECLARED = {"stop": "stopped", "cancel": "cancelled", "recall": "recalled"}
 EXIT_OF = {"KILL": -signal.SIGKILL, "TERM": 128 + signal.SIGTERM, "INT": 128 + signal.SIGINT}
 SOAK = os.environ.get("PUSHCTL_SOAK") == "1"
 
@@ -63,6 +69,7 @@ def cases() -> list[Case]:
         Case("create", "after-outcome", "TERM"),
         Case("stop", "after-send"),
         Case("cancel", "after-intent", "INT"),
+        Case("recall", "after-outcome", "TERM"),
     ]
 
 
@@ -70,7 +77,7 @@ def cases() -> list[Case]:
 def shared_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """One emulator for the whole matrix, reset before each case (starting one costs ~1 s)."""
     db = tmp_path_factory.mktemp("emulator") / "emulator.db"
-    with served_emulator(db, ios=False) as emulator:
+    with served_emulator(db, ios=False, recall=True) as emulator:
         yield emulator
 
 
@@ -88,8 +95,7 @@ def prepare(project: Project, action: str) -> str | None:
     if action == "cancel":
         body["send_time"] = next_year()
     push_id = project.emulator.seed(ANDROID_ID, body)
-    state = "stopped" if action == "stop" else "cancelled"
-    project.write("manifests/a.yaml", adopted_task("promo", push_id, state=state))
+    project.write("manifests/a.yaml", adopted_task("promo", push_id, state=DECLARED[action]))
     return push_id
 
 
@@ -103,6 +109,33 @@ def locks_held(project: Project) -> int:
         return len(store.list_locks())
     finally:
         store.close()
+
+
+def audit_records(project: Project) -> list[dict[str, object]]:
+    result = project.run("audit", "log", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def intents_without_outcome(project: Project) -> list[tuple[str, str]]:
+    """(address, path) of each intent record no later outcome record answers."""
+    waiting: list[tuple[str, str]] = []
+    for record in audit_records(project):
+        what = record["what"]
+        assert isinstance(what, dict)
+        key = (str(what["address"]), str(what["request"].get("path")))
+        if record["kind"] == "intent":
+            waiting.append(key)
+        elif record["kind"] == "outcome" and key in waiting:
+            waiting.remove(key)
+    return waiting
+
+
+def start(shared_emulator: Emulator, tmp_path: Path) -> Project:
+    shared_emulator.admin("POST", "/reset")
+    project = Project(root=tmp_path, emulator=shared_emulator)
+    project.write("pushctl.yaml", config_yaml(shared_emulator.base_url, recall=True))
+    return project
 
 
 def crash(project: Project, case: Case) -> subprocess.CompletedProcess[str]:
@@ -133,9 +166,7 @@ def converge(project: Project) -> int:
 def test_crash_at_every_boundary_sends_each_call_once_and_converges(
     shared_emulator: Emulator, tmp_path: Path, case: Case
 ) -> None:
-    shared_emulator.admin("POST", "/reset")
-    project = Project(root=tmp_path, emulator=shared_emulator)
-    project.write("pushctl.yaml", config_yaml(shared_emulator.base_url))
+    project = start(shared_emulator, tmp_path)
     push_id = prepare(project, case.action)
     path, final_status = ACTIONS[case.action]
 
@@ -154,3 +185,46 @@ def test_crash_at_every_boundary_sends_each_call_once_and_converges(
     assert tasks[0]["status"] == (final_status or tasks[0]["status"])
     if push_id is not None:
         assert str(tasks[0]["pushId"]) == push_id
+    assert intents_without_outcome(project) == []
+
+
+@pytest.mark.parametrize("action", ["stop", "cancel", "recall"])
+def test_a_call_killed_after_it_left_gets_its_outcome_from_the_next_apply(
+    shared_emulator: Emulator, tmp_path: Path, action: str
+) -> None:
+    project = start(shared_emulator, tmp_path)
+    push_id = prepare(project, action)
+    path, final_status = ACTIONS[action]
+
+    crashed = crash(project, Case(action, "after-send"))
+
+    assert crashed.returncode == EXIT_OF["KILL"], crashed.stdout + crashed.stderr
+    assert project.emulator.tasks()[0]["status"] == final_status  # TPNS did it
+    assert intents_without_outcome(project) == [("shop-android/promo", path)]
+
+    applied = project.run("apply", "-f", "manifests", "--auto-approve", "--lock-timeout", "0")
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    found = f"done (found at next run: push {push_id} is {final_status})"
+    assert f"Resolved: shop-android/promo: interrupted {action} of run" in applied.stdout
+    assert found in applied.stdout
+    assert intents_without_outcome(project) == []
+    outcome = audit_records(project)[-1]
+    assert outcome["kind"] == "outcome"
+    assert outcome["what"] == {
+        "action": action,
+        "address": "shop-android/promo",
+        "push_id": push_id,
+        "request": {
+            "path": path,
+            "call_id": outcome["what"]["request"]["call_id"],  # type: ignore[index]
+            "resolved_by": "next run",
+        },
+    }
+    assert outcome["result"] == {"ret_code": 0, "err_msg": f"resolved open call: {found}"}
+    assert project.run("audit", "verify").returncode == 0
+    after = project.run("plan", "-f", "manifests", "--format", "json")
+    assert after.returncode == 0, after.stderr
+    plan = json.loads(after.stdout)
+    assert (plan["changes"], plan["diagnostics"]) == ([], [])
+    assert calls(project, path) == 1, project.emulator.ledger()
