@@ -31,6 +31,7 @@ PUSHCTL_TABLES = (
     "pushctl_bindings",
     "pushctl_tombstones",
     "pushctl_intents",
+    "pushctl_task_calls",
     "pushctl_locks",
     "pushctl_audit",
     "pushctl_calls",
