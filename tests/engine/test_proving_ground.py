@@ -3,9 +3,13 @@
 Hypothesis drives manifest edits (new tasks, stop, cancel, delete, restore), clock moves,
 one-shot faults before and after TPNS commits, a kill at any client call of an apply (the
 process dies: nothing after that point runs), and lost state (a fresh store, as on a new CI
-runner). After every step: no push was created twice and the audit chain verifies. At the end
+runner). After every step: no push was created twice, the audit chain verifies, and every
+request that reached TPNS has its write-ahead record (a push's intent, a stop's or cancel's
+call record) in the state it was made with. After every apply that ran to its end, the records
+earlier runs left open are closed, each with an outcome record in the audit chain. At the end
 the faults stop and, within three plan-and-apply runs, a fresh plan is empty with no
-diagnostics and the live statuses are the declared ones.
+diagnostics, the live statuses are the declared ones, and every call has an intent and an
+outcome.
 
 Bounded and derandomized in `make test`; `PUSHCTL_SOAK=1` (`make soak`) runs many more.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import json
 import os
 import tempfile
 from collections.abc import Coroutine
@@ -43,9 +48,11 @@ FAULT_KINDS = [
     {"kind": "ret_code", "ret_code": 1008028, "when": "after"},
 ]
 FAULT_PATHS = [PUSH_PATH, "/v3/push/stop_push_msg", "/v3/push/cancel_timing_task", "*"]
-#: Where a kill lands: before a client call, after the request is answered, or (pushes) right
-#: after the write-ahead intent is committed and before the request leaves.
+#: Where a kill lands: before a client call, after the request is answered, or right after the
+#: write-ahead record (a push's intent, a stop's or cancel's call) is committed and before the
+#: request leaves.
 KILL_POINTS = ["before", "after", "intent"]
+TASK_CALLS = frozenset({"stop_push_msg", "cancel_timing_task", "revoke_push_msg"})
 EXPECTED = {
     "active": {"PUSH_INIT", "PUSH_WAIT", "PUSH_STARTED", "PUSH_FINISHED"},
     "stopped": {"PUSH_DELETED_PUSH_MSG", "PUSH_CANCELED", "PUSH_FINISHED"},
@@ -67,12 +74,12 @@ class KillSwitch:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
-        if name not in {"stop_push_msg", "cancel_timing_task", "revoke_push_msg"}:
+        if name not in TASK_CALLS:
             return attribute
 
-        async def call(*args: Any, **kwargs: Any) -> Any:
+        async def call(push_id: str, *, on_send: Any = None) -> Any:
             self._maybe_die("before")
-            result = await attribute(*args, **kwargs)
+            result = await attribute(push_id, on_send=self._recorded(on_send))
             self._maybe_die("after")
             return result
 
@@ -80,15 +87,17 @@ class KillSwitch:
 
     async def push_app(self, body: dict[str, Any], *, on_send: Any = None) -> Any:
         self._maybe_die("before")
+        result = await self.inner.push_app(body, on_send=self._recorded(on_send))
+        self._maybe_die("after")
+        return result
 
+    def _recorded(self, on_send: Any) -> Any:
         def sent() -> None:
             if on_send is not None:
                 on_send()
             self._maybe_die("intent")
 
-        result = await self.inner.push_app(body, on_send=sent)
-        self._maybe_die("after")
-        return result
+        return sent
 
     def _maybe_die(self, point: str) -> None:
         if self.armed is None:
@@ -119,6 +128,8 @@ class ProvingGround(RuleBasedStateMachine):
         self.removed: dict[str, tuple[str, bool]] = {}
         self.names = itertools.count()
         self.stores = itertools.count(1)
+        #: Ledger entries before this index were made with a state since lost.
+        self.epoch = 0
         # One loop for the whole run: the clients' pacing locks belong to the loop they met.
         self.loop = asyncio.new_event_loop()
 
@@ -209,6 +220,7 @@ class ProvingGround(RuleBasedStateMachine):
         self.harness.store = open_store(
             f"sqlite:{root / f'state-{next(self.stores)}.db'}", base_dir=root
         )
+        self.epoch = len(self.harness.core.ledger())
 
     @rule()
     def plan_and_apply(self) -> None:
@@ -218,6 +230,7 @@ class ProvingGround(RuleBasedStateMachine):
         plan = await self.harness.plan()
         if not plan.applyable:
             return  # an error diagnostic: nothing may be sent, and nothing is
+        left_open = self.open_records()
         try:
             await self.harness.apply(plan)
         except Killed:
@@ -225,6 +238,11 @@ class ProvingGround(RuleBasedStateMachine):
         except Exception as exc:  # a stale plan, say: refused before any call
             if not hasattr(exc, "exit_code"):
                 raise
+            return
+        # The run read them all: what earlier runs left open now has its outcome.
+        still = left_open & self.open_records()
+        assert not still, f"records an apply that ran to its end left open: {still}"
+        assert not self.intents_without_outcome(), self.intents_without_outcome()
 
     # -- promises -------------------------------------------------------------------------
 
@@ -238,6 +256,39 @@ class ProvingGround(RuleBasedStateMachine):
     def audit_chain_verifies(self) -> None:
         verdict = self.harness.store.verify_audit()
         assert verdict.ok, verdict
+
+    @invariant()
+    def every_call_has_its_write_ahead_record(self) -> None:
+        """Each request that reached TPNS with this state has a record in it: a push's intent
+        (by its title), a stop's or cancel's call record (by path and push id)."""
+        store = self.harness.store
+        intents = [json.loads(row[3]) for row in store.export_rows()["pushctl_intents"]]
+        titled = {str(i["body"]["message"]["title"]) for i in intents}
+        called = {(c.path, c.push_id) for c, _ in store.task_calls()}
+        for entry in self.harness.core.ledger()[self.epoch :]:
+            path = entry["path"]
+            if path == PUSH_PATH:
+                title = str(entry["body"]["message"]["title"])
+                assert title in titled, f"push {title!r} reached TPNS with no intent"
+            elif path.rsplit("/", 1)[-1] in TASK_CALLS:
+                call = (path, str(entry["body"]["pushId"]))
+                assert call in called, f"{call} reached TPNS with no call record"
+
+    def open_records(self) -> set[str]:
+        store = self.harness.store
+        return {i.intent_id for i in store.open_intents()} | {c.call_id for c in store.open_calls()}
+
+    def intents_without_outcome(self) -> list[tuple[str | None, object]]:
+        """(address, path) of each intent record in the audit chain no later outcome answers."""
+        waiting: list[tuple[str | None, object]] = []
+        for record in self.harness.store.audit_records():
+            what = record.entry.what
+            key = (what.address, what.request.get("path"))
+            if record.entry.kind == "intent":
+                waiting.append(key)
+            elif record.entry.kind == "outcome" and key in waiting:
+                waiting.remove(key)
+        return waiting
 
     def converge(self) -> None:
         self.harness.core.set_faults([])
@@ -255,6 +306,10 @@ class ProvingGround(RuleBasedStateMachine):
             elif status is not None:
                 assert status in EXPECTED[state], (name, state, status)
         self.no_push_created_twice()
+        # Every call has an intent and an outcome.
+        assert self.open_records() == set()
+        assert self.intents_without_outcome() == []
+        self.every_call_has_its_write_ahead_record()
 
 
 ProvingGround.TestCase.settings = settings(
