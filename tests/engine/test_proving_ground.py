@@ -28,7 +28,13 @@ from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from reconciler.emulator import AppSpec, EmulatorCore, ManualClock
 from reconciler.state import open_store
@@ -71,6 +77,8 @@ class KillSwitch:
         self.inner = inner
         self.armed: tuple[int, str] | None = None
         self.calls = 0
+        #: Count only stops, revokes and cancels (the calls item 6 of the attack is about).
+        self.task_calls_only = False
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
@@ -78,29 +86,29 @@ class KillSwitch:
             return attribute
 
         async def call(push_id: str, *, on_send: Any = None) -> Any:
-            self._maybe_die("before")
+            self._maybe_die("before", task_call=True)
             result = await attribute(push_id, on_send=self._recorded(on_send))
-            self._maybe_die("after")
+            self._maybe_die("after", task_call=True)
             return result
 
         return call
 
     async def push_app(self, body: dict[str, Any], *, on_send: Any = None) -> Any:
         self._maybe_die("before")
-        result = await self.inner.push_app(body, on_send=self._recorded(on_send))
+        result = await self.inner.push_app(body, on_send=self._recorded(on_send, task_call=False))
         self._maybe_die("after")
         return result
 
-    def _recorded(self, on_send: Any) -> Any:
+    def _recorded(self, on_send: Any, *, task_call: bool = True) -> Any:
         def sent() -> None:
             if on_send is not None:
                 on_send()
-            self._maybe_die("intent")
+            self._maybe_die("intent", task_call=task_call)
 
         return sent
 
-    def _maybe_die(self, point: str) -> None:
-        if self.armed is None:
+    def _maybe_die(self, point: str, *, task_call: bool = False) -> None:
+        if self.armed is None or (self.task_calls_only and not task_call):
             return
         index, where = self.armed
         if point == "before":
@@ -170,6 +178,15 @@ class ProvingGround(RuleBasedStateMachine):
         if documents:
             self.harness.write("tasks", *documents)
 
+    @initialize()
+    def live_tasks(self) -> None:
+        """Start from two live pushes, one immediate and one scheduled, so that stops and
+        cancels (and kills inside them) are in reach from the first step."""
+        for scheduled in (False, True):
+            self.declared[f"task-{next(self.names)}"] = ("active", scheduled)
+        self.write()
+        self.run(self._run_once())
+
     @rule(scheduled=st.booleans())
     def add_task(self, scheduled: bool) -> None:
         self.declared[f"task-{next(self.names)}"] = ("active", scheduled)
@@ -208,11 +225,6 @@ class ProvingGround(RuleBasedStateMachine):
     def fault(self, fault: dict[str, Any], path: str) -> None:
         self.harness.core.set_faults([{"path": path, "count": 1, **fault}])
 
-    @rule(index=st.integers(min_value=1, max_value=4), point=st.sampled_from(KILL_POINTS))
-    def arm_kill(self, index: int, point: str) -> None:
-        self.switch.armed = (index, point)
-        self.switch.calls = 0
-
     @rule()
     def lose_state(self) -> None:
         self.harness.store.close()
@@ -222,8 +234,35 @@ class ProvingGround(RuleBasedStateMachine):
         )
         self.epoch = len(self.harness.core.ledger())
 
-    @rule()
-    def plan_and_apply(self) -> None:
+    @rule(
+        kill=st.one_of(
+            st.none(),
+            st.tuples(st.integers(min_value=1, max_value=4), st.sampled_from(KILL_POINTS)),
+        )
+    )
+    def plan_and_apply(self, kill: tuple[int, str] | None) -> None:
+        """One run; with `kill`, the process dies at that client call and point (if reached)."""
+        self.switch.armed, self.switch.calls, self.switch.task_calls_only = kill, 0, False
+        self.run(self._run_once())
+
+    def live_and_active(self) -> list[str]:
+        """Declared active and bound to a live push: a stop or cancel of it makes a call."""
+        bound = self.harness.store.snapshot().bindings
+        return sorted(
+            name
+            for name, (state, _) in self.declared.items()
+            if state == "active" and f"{ANDROID}/{name}" in bound
+        )
+
+    @precondition(lambda self: self.live_and_active())
+    @rule(data=st.data(), cancel=st.booleans(), point=st.sampled_from(KILL_POINTS))
+    def interrupt_a_stop_or_cancel(self, data: st.DataObject, cancel: bool, point: str) -> None:
+        """Declare a stop or cancel, and die at `point` of the first such call the run makes."""
+        name = data.draw(st.sampled_from(self.live_and_active()))
+        _, scheduled = self.declared[name]
+        self.declared[name] = ("cancelled" if cancel and scheduled else "stopped", scheduled)
+        self.write()
+        self.switch.armed, self.switch.calls, self.switch.task_calls_only = (1, point), 0, True
         self.run(self._run_once())
 
     async def _run_once(self) -> None:
