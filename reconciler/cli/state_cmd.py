@@ -87,6 +87,7 @@ def state_list(ctx: click.Context, fmt: str) -> None:
             "serial": snapshot.serial,
             "tasks": [b.model_dump(mode="json") for b in snapshot.bindings.values()],
             "open_intents": len(snapshot.open_intents),
+            "open_calls": len(snapshot.open_calls),
         }
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -101,6 +102,11 @@ def state_list(ctx: click.Context, fmt: str) -> None:
         click.echo(
             f"{len(snapshot.open_intents)} open intent(s): an earlier apply was interrupted; "
             "the next apply resolves them."
+        )
+    if snapshot.open_calls:
+        click.echo(
+            f"{len(snapshot.open_calls)} open stop, recall or cancel call(s): an earlier apply "
+            "was interrupted; the next apply reads their tasks and records the outcome."
         )
 
 

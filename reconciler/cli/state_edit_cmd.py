@@ -17,8 +17,9 @@ import click
 from reconciler.cli.state_choice import state_option
 from reconciler.cli.state_cmd import no_binding, open_state, provenance, record_state_change
 from reconciler.errors import AuditError, StateError
-from reconciler.records import Intent, TaskBinding
-from reconciler.state import LockHolder, StateStore, What, open_store
+from reconciler.records import Intent, TaskBinding, TaskCall
+from reconciler.state import AuditEntry, LockHolder, Provenance, StateStore, What, open_store
+from reconciler.state import Result as AuditResult
 
 
 @contextmanager
@@ -98,16 +99,29 @@ def next_plan_after_rm(binding: TaskBinding, *, purged: bool) -> str:
 @click.argument("address")
 @click.option("--push-id", help="The push the interrupted create made: bind ADDRESS to it.")
 @click.option("--not-sent", is_flag=True, help="The interrupted create made no push.")
+@click.option("--done", is_flag=True, help="The interrupted stop, recall or cancel took effect.")
+@click.option("--not-done", is_flag=True, help="The interrupted stop, recall or cancel did not.")
 @state_option
 @click.pass_context
-def state_resolve(ctx: click.Context, address: str, push_id: str | None, not_sent: bool) -> None:
-    """Settle an interrupted create that apply cannot settle by reading TPNS back.
+def state_resolve(
+    ctx: click.Context,
+    address: str,
+    push_id: str | None,
+    not_sent: bool,
+    done: bool,
+    not_done: bool,
+) -> None:
+    """Settle an interrupted call that apply cannot settle by reading TPNS back.
 
     Use it when you know the answer (from the TPNS console, say): an open intent older than
-    TPNS's one-month record, or two live pushes that look the same.
+    TPNS's one-month record, two live pushes that look the same (--push-id, --not-sent), or
+    a stop, recall or cancel whose push TPNS no longer shows (--done, --not-done).
     """
-    if (push_id is None) == (not not_sent):
-        raise click.UsageError("give exactly one of --push-id ID and --not-sent")
+    if [push_id is not None, not_sent, done, not_done].count(True) != 1:
+        raise click.UsageError("give exactly one of --push-id ID, --not-sent, --done, --not-done")
+    if done or not_done:
+        resolve_calls(ctx, address, done=done)
+        return
     with open_state(ctx) as store:
         intents = [i for i in store.open_intents() if i.address == address]
         if not intents:
@@ -121,6 +135,39 @@ def state_resolve(ctx: click.Context, address: str, push_id: str | None, not_sen
             outcome = f"created push {push_id}" if push_id else "not sent"
             record(store, What(action="resolve", address=address, push_id=push_id), run_id)
     click.echo(f"Resolved {len(intents)} open intent(s) of {address}: {outcome}.")
+
+
+def resolve_calls(ctx: click.Context, address: str, *, done: bool) -> None:
+    """Close the open stops, recalls and cancels of ADDRESS, each with its outcome record."""
+    verdict = "done (by hand)" if done else "not done (by hand)"
+    with open_state(ctx) as store:
+        calls = [c for c in store.open_calls() if c.address == address]
+        if not calls:
+            raise StateError(
+                f"no open stop, recall or cancel for {address}",
+                hint="`pushctl plan` warns call.open for each one left open",
+            )
+        with app_locked(store, calls[0].app) as (run_id, _):
+            origin = provenance()
+            for call in calls:
+                store.close_call(
+                    call.call_id, outcome=verdict, record=by_hand(call, verdict, origin, run_id)
+                )
+    click.echo(f"Resolved {len(calls)} open call(s) of {address}: {verdict}.")
+
+
+def by_hand(call: TaskCall, verdict: str, origin: Provenance, run_id: str) -> AuditEntry:
+    request = {"path": call.path, "call_id": call.call_id, "resolved_by": "hand"}
+    return AuditEntry(
+        kind="outcome",
+        run_id=run_id,
+        who=origin.who,
+        where=origin.where,
+        why=origin.why,
+        what=What(action=call.action, address=call.address, push_id=call.push_id, request=request),
+        when=datetime.now(UTC),
+        result=AuditResult(ret_code=0, err_msg=f"resolved open call: {verdict}"),
+    )
 
 
 def settle(store: StateStore, intent: Intent, push_id: str | None) -> None:
@@ -143,7 +190,8 @@ def settle(store: StateStore, intent: Intent, push_id: str | None) -> None:
 @state_option
 @click.pass_context
 def state_migrate(ctx: click.Context, target_url: str) -> None:
-    """Copy this state (bindings, tombstones, intents, call log, audit chain) to another store.
+    """Copy this state (bindings, tombstones, intents, task calls, call log, audit chain) to
+    another store.
 
     The source comes from --state, PUSHCTL_STATE or pushctl.yaml; it is left as it was. The
     copy's audit chain is verified before this command says it is done.
@@ -169,7 +217,8 @@ def state_migrate(ctx: click.Context, target_url: str) -> None:
     click.echo(
         f"Migrated state {copied.lineage} (serial {copied.serial}) to {where}: "
         f"{len(copied.bindings)} task(s), {len(copied.tombstones)} tombstone(s), "
-        f"{len(rows.get('pushctl_intents', []))} intent(s), {verdict.count} audit record(s), "
+        f"{len(rows.get('pushctl_intents', []))} intent(s), "
+        f"{len(rows.get('pushctl_task_calls', []))} task call(s), {verdict.count} audit record(s), "
         "chain intact."
     )
     click.echo(f"Point pushctl at it: export PUSHCTL_STATE='{target_url}' (or --state).")
