@@ -24,6 +24,20 @@ from reconciler.domain.plan import Diagnostic
 from reconciler.domain.planning_context import CANCEL_PATH, RECALL_PATH, STOP_PATH
 from reconciler.records import LiveStatus, LiveTask, StateSnapshot, TaskCall
 
+__all__ = [
+    "ALREADY_THERE",
+    "CANCEL_PATH",
+    "RECALL_PATH",
+    "STOP_PATH",
+    "TARGET_STATUS",
+    "CallVerdict",
+    "Settlement",
+    "call_label",
+    "next_step",
+    "open_call_warnings",
+    "settle",
+]
+
 #: The status each call leaves a task in (reference, status transitions).
 TARGET_STATUS: dict[str, LiveStatus] = {
     STOP_PATH: LiveStatus.DELETED_PUSH_MSG,

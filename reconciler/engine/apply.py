@@ -21,11 +21,10 @@ from typing import Any
 from reconciler import __version__
 from reconciler.domain.body import content_digest
 from reconciler.domain.plan import MUTATING_ACTIONS, Action, Change, Plan
-from reconciler.domain.task_calls import ALREADY_THERE, TARGET_STATUS
 from reconciler.engine.audit_trail import AuditTrail
 from reconciler.engine.intents import IntentResolver
 from reconciler.engine.ports import ApplyClient, ApplyStore
-from reconciler.engine.task_calls import CallResolver
+from reconciler.engine.task_calls import CallResolver, TaskCallSender, record_status
 from reconciler.errors import (
     ApiError,
     OutcomeUnknown,
@@ -33,15 +32,12 @@ from reconciler.errors import (
     StalePlan,
     TransportError,
 )
-from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding, TaskCall
+from reconciler.records import Intent, LiveStatus, LiveTask, TaskBinding
 from reconciler.tpns.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
 PUSH_PATH = "/v3/push/app"
-STOP_PATH = "/v3/push/stop_push_msg"
-REVOKE_PATH = "/v3/push/revoke_push_msg"
-CANCEL_PATH = "/v3/push/cancel_timing_task"
 
 
 @dataclass(frozen=True)
@@ -360,98 +356,18 @@ class Executor:
             )
 
     async def _task_call(self, change: Change, path: str) -> str:
-        """stop / revoke / cancel: a task already in the target state counts as success.
-
-        Like a push, the call is recorded right before it leaves (the client calls back after
-        any backoff) and closed with its outcome record when the answer comes; a call whose
-        answer is lost and whose task cannot be read back stays open for the next run.
-        """
-        client = self.clients[change.app]
-        push_id = str(change.push_id)
-        send = {
-            STOP_PATH: client.stop_push_msg,
-            REVOKE_PATH: client.revoke_push_msg,
-            CANCEL_PATH: client.cancel_timing_task,
-        }[path]
-        call = TaskCall(
-            call_id=f"{self.options.run_id}:{change.address}:{path.rsplit('/', 1)[-1]}",
+        """stop / revoke / cancel, recorded before it leaves and closed with its outcome."""
+        sender = TaskCallSender(
+            self.clients[change.app],
+            self.store,
+            self.audit,
             run_id=self.options.run_id,
-            address=change.address,
-            app=change.app,
-            action=change.action.value,
-            path=path,
-            push_id=push_id,
-            created_at=self.options.now(),
+            now=self.options.now,
         )
-        opened: list[TaskCall] = []
-
-        def commit_call() -> None:
-            # Called by the client right before the request leaves; once, whatever the retries.
-            if opened:
-                return
-            self.store.open_call(call)
-            opened.append(call)
-            self.audit.call_intent(call)
-            log.info(
-                "%s: call %s recorded; POST %s for push %s",
-                change.address,
-                call.call_id,
-                path,
-                push_id,
-            )
-
-        try:
-            await send(push_id, on_send=commit_call)
-        except (ApiError, TransportError) as exc:
-            if not opened:
-                raise  # nothing left: no record, no outcome
-            return await self._task_call_failed(change, call, exc)
-        self._record_status(change, TARGET_STATUS[path], None)
-        self._close_call(call, "done", ret_code=0, err_msg="")
-        return f"{path.rsplit('/', 1)[-1]} ok"
-
-    async def _task_call_failed(
-        self, change: Change, call: TaskCall, exc: ApiError | TransportError
-    ) -> str:
-        """Read the task back: already there is success; a lost answer unread stays open."""
-        live = await self._read_back(change.app, call.push_id)
-        if live is not None and live.status in ALREADY_THERE[call.path]:
-            self._record_status(change, live.status, live)
-            self._close_call(call, "done (already there)", ret_code=0, err_msg="already there")
-            return f"already {live.status.value}"
-        if isinstance(exc, ApiError):
-            self._close_call(call, f"rejected {exc.code}", ret_code=exc.code, err_msg=exc.message)
-        elif not exc.maybe_delivered:
-            self._close_call(call, "not sent", ret_code=-1, err_msg=exc.message)
-        elif live is not None:
-            status = live.status.value
-            message = f"{exc.message}; read back: push {call.push_id} is {status}"
-            self._close_call(call, f"not done (read back: {status})", ret_code=-1, err_msg=message)
-        else:
-            exc.hint = (
-                f"TPNS may have acted on it and push {call.push_id} could not be read back; "
-                "the call stays open: the next plan or apply reads the task and records its outcome"
-            )
-        raise exc
-
-    def _close_call(self, call: TaskCall, outcome: str, *, ret_code: int, err_msg: str) -> None:
-        record = self.audit.call_outcome(call, ret_code=ret_code, err_msg=err_msg)
-        self.store.close_call(call.call_id, outcome=outcome, record=record)
-
-    async def _read_back(self, app: str, push_id: str) -> LiveTask | None:
-        try:
-            return await self.clients[app].get_push_record(push_id)
-        except PushctlError:
-            return None
+        return await sender.send(change, path)
 
     def _record_status(self, change: Change, status: LiveStatus, live: LiveTask | None) -> None:
-        binding = self.store.get_binding(change.address)
-        if binding is None or binding.push_id != change.push_id:
-            return
-        update: dict[str, Any] = {"last_status": status}
-        if live is not None:
-            update["date"] = live.date
-        self.store.put_binding(binding.model_copy(update=update))
+        record_status(self.store, change.address, str(change.push_id), status, live)
 
     async def _send_push(
         self, change: Change, body: dict[str, Any], resolver: IntentResolver
