@@ -206,6 +206,9 @@ def _plan_task(
     if spec.push_id is None and task.binding is None:
         _plan_unsent(world, task, findings)
         return
+    if _past_horizon(world, task):
+        _plan_past_horizon(world, task, absorbed, findings)
+        return
     if task.live is None:
         findings.problem(
             declared,
@@ -216,6 +219,62 @@ def _plan_task(
         )
         return
     _STATE_HANDLERS[spec.state](world, task, absorbed, findings)
+
+
+def _past_horizon(world: PlanningWorld, task: TaskView) -> bool:
+    """Bound to a push dated before TPNS's record horizon, and so not read (refresh skips it)."""
+    binding = task.binding
+    return (
+        task.address not in world.live
+        and binding is not None
+        and binding.push_id == (task.declared.task.spec.push_id or binding.push_id)
+        and binding.date is not None
+        and binding.date < world.now - caps.RECORD_HORIZON
+    )
+
+
+#: Calls on the bound push itself, which TPNS refuses once the push is past its horizon.
+_CALLS_ON_THE_PUSH = frozenset({Action.STOP, Action.RECALL, Action.CANCEL})
+
+
+def _plan_past_horizon(
+    world: PlanningWorld, task: TaskView, absorbed: dict[str, str], findings: Findings
+) -> None:
+    """Judge a task TPNS no longer shows from what state recorded of it; call nothing on it.
+
+    A push dated over a month ago has delivered (or been settled) long since and no offline
+    message of it is left (they expire within 72 hours): `active` needs nothing. Any other
+    state the record does not already show cannot be reached any more: a warning says so.
+    """
+    binding = task.binding
+    assert binding is not None  # _past_horizon
+    spec = task.declared.task.spec
+    if task.live is None:
+        if spec.state is DesiredState.ACTIVE:
+            findings.no_ops.add(task.address)
+        else:
+            _unreachable(task, binding, "no status recorded", findings)
+        return
+    planned = len(findings.changes)
+    _STATE_HANDLERS[spec.state](world, task, absorbed, findings)
+    new = findings.changes[planned:]
+    kept = [c for c in new if c.action not in _CALLS_ON_THE_PUSH or c.push_id != binding.push_id]
+    if len(kept) < len(new):
+        findings.changes[planned:] = kept
+        _unreachable(task, binding, task.live.status.value, findings)
+
+
+def _unreachable(task: TaskView, binding: TaskBinding, status: str, findings: Findings) -> None:
+    assert binding.date is not None
+    findings.problem(
+        task.declared,
+        "horizon.passed",
+        f"{task.address} is bound to push {binding.push_id} of {binding.date:%Y-%m-%d} "
+        f"({status}), older than TPNS's one-month record: TPNS no longer shows it or accepts "
+        f"calls for it, so it cannot be made {task.declared.task.spec.state.value}; nothing "
+        "is planned for it. Remove the manifest, or declare the state it was left in",
+        error=False,
+    )
 
 
 def _sent_body(world: PlanningWorld, declared: DeclaredTask) -> dict[str, Any] | None:

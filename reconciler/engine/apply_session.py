@@ -24,7 +24,7 @@ from reconciler.engine.crash_points import (
 from reconciler.engine.fencing import FencedClient
 from reconciler.engine.ports import ApplyStore
 from reconciler.engine.refresh import read_push_ids
-from reconciler.records import LiveTask
+from reconciler.records import LiveTask, StateSnapshot
 from reconciler.state.audit import Provenance
 from reconciler.state.store import LockHolder, StateStore
 from reconciler.tpns.client import TpnsClient
@@ -60,11 +60,19 @@ def plan_dates(plan: Plan) -> dict[str, dict[str, datetime | None]]:
 
 
 async def reread_touched(
-    plan: Plan, clients: Mapping[str, TpnsClient], *, now: datetime, utc_offset: str
+    plan: Plan,
+    clients: Mapping[str, TpnsClient],
+    *,
+    now: datetime,
+    utc_offset: str,
+    state: StateSnapshot,
 ) -> dict[str, LiveTask]:
+    """The live tasks the plan changes, read again for the stale check before any call."""
     live: dict[str, LiveTask] = {}
     for app, wanted in sorted(plan_dates(plan).items()):
-        found = await read_push_ids(clients[app], wanted, now=now, utc_offset=utc_offset)
+        found = await read_push_ids(
+            clients[app], app, wanted, now=now, state=state, utc_offset=utc_offset
+        )
         live.update(found)
     return live
 
@@ -79,7 +87,9 @@ async def run_apply(
     """Take the plan's app locks, apply, release. Raises StalePlan / LockNotAcquired first."""
 
     async def reread(p: Plan) -> Mapping[str, LiveTask]:
-        return await reread_touched(p, clients, now=run.now(), utc_offset=run.utc_offset)
+        return await reread_touched(
+            p, clients, now=run.now(), utc_offset=run.utc_offset, state=store.snapshot()
+        )
 
     crash = crash_plan_from_environment()  # None outside the crash-matrix tests
     audit = AuditTrail(

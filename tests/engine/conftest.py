@@ -267,7 +267,9 @@ class Harness:
         run_id = f"run-{next(self.runs)}"
 
         async def read_touched(p: Plan) -> Mapping[str, Any]:
-            return await reread_touched(p, self.clients, now=self.now(), utc_offset="+08:00")
+            return await reread_touched(
+                p, self.clients, now=self.now(), utc_offset="+08:00", state=self.store.snapshot()
+            )
 
         options = ApplyOptions(
             run_id=run_id,
