@@ -161,7 +161,30 @@ def _world(
         address: live.get(address) or _recorded(declared, state.bindings.get(address))
         for address, declared in by_address.items()
     }
-    return PlanningWorld(by_address, live, state, now, options, observed)
+    forgotten = _forgotten_by_content(by_address, state)
+    return PlanningWorld(by_address, live, state, now, options, observed, forgotten)
+
+
+def _forgotten_by_content(
+    desired: Mapping[str, DeclaredTask], state: StateSnapshot
+) -> dict[tuple[str, str], tuple[str, TaskBinding, str]]:
+    """Tasks pushctl sent that this plan forgets or that were forgotten, by app and content,
+    found in one pass over state (a create looks its content up, never walks the state)."""
+    forgotten = [
+        (address, binding, "is no longer declared")
+        for address, binding in state.bindings.items()
+        if address not in desired
+    ] + [
+        (address, binding, "was forgotten")
+        for address, binding in state.tombstones.items()
+        if address not in desired and address not in state.bindings
+    ]
+    found: dict[tuple[str, str], tuple[str, TaskBinding, str]] = {}
+    for address, binding, how in sorted(forgotten, key=lambda item: item[0]):
+        digest = _recorded_digest(binding) if binding.created_by_pushctl else None
+        if digest is not None:
+            found.setdefault((binding.app, digest), (address, binding, how))
+    return found
 
 
 def _recorded(declared: DeclaredTask, binding: TaskBinding | None) -> LiveTask | None:
@@ -346,30 +369,19 @@ def _resends_forgotten(
 ) -> bool:
     """A create with the content of a forgotten task (this plan's forget, or a tombstone) is
     a rename: it would send the same push twice."""
-    digest = content_digest(body)
-    forgotten = [
-        (address, binding, "is no longer declared")
-        for address, binding in world.state.bindings.items()
-        if address not in world.desired
-    ] + [
-        (address, binding, "was forgotten")
-        for address, binding in world.state.tombstones.items()
-        if address not in world.desired and address not in world.state.bindings
-    ]
-    for address, binding, how in sorted(forgotten, key=lambda item: item[0]):
-        if not binding.created_by_pushctl or binding.app != task.declared.task.metadata.app:
-            continue
-        if _recorded_digest(binding) == digest:
-            findings.problem(
-                task.declared,
-                "create.resends-forgotten",
-                f"{task.address} has the content of {address} (push {binding.push_id}), which "
-                f"{how}: creating it would send the same push again. To rename, declare "
-                f'`pushId: "{binding.push_id}"` on {task.address}; to send it again on purpose, '
-                f"change its content or drop the record with `pushctl state rm --purge {address}`",
-            )
-            return True
-    return False
+    key = (task.declared.task.metadata.app, content_digest(body))
+    if key not in world.forgotten:
+        return False
+    address, binding, how = world.forgotten[key]
+    findings.problem(
+        task.declared,
+        "create.resends-forgotten",
+        f"{task.address} has the content of {address} (push {binding.push_id}), which "
+        f"{how}: creating it would send the same push again. To rename, declare "
+        f'`pushId: "{binding.push_id}"` on {task.address}; to send it again on purpose, '
+        f"change its content or drop the record with `pushctl state rm --purge {address}`",
+    )
+    return True
 
 
 def _plan_active(
