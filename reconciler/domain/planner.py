@@ -273,10 +273,18 @@ def _plan_past_horizon(
     assert binding is not None  # _past_horizon
     spec = task.declared.task.spec
     if task.live is None:
-        if spec.state is DesiredState.ACTIVE:
-            findings.no_ops.add(task.address)
-        else:
+        drift = _content_drift(world, task) if spec.push_id is None else None
+        if spec.state is not DesiredState.ACTIVE:
             _unreachable(task, binding, "no status recorded", findings)
+        elif drift is not None:
+            findings.problem(
+                task.declared,
+                "content.delivered",
+                f"{drift}, but {task.address} was sent on {binding.date:%Y-%m-%d}; a sent "
+                "message cannot be edited — declare the new content as a new task",
+            )
+        else:
+            findings.no_ops.add(task.address)
         return
     planned = len(findings.changes)
     _STATE_HANDLERS[spec.state](world, task, absorbed, findings)

@@ -175,3 +175,16 @@ async def test_reads_split_into_day_ranges_around_settled_days(harness: Harness)
     assert harness.reads_seen() == 2
     assert plan.is_empty
     assert not plan.diagnostics
+
+
+async def test_an_edit_of_a_push_sent_before_the_horizon_is_refused(harness: Harness) -> None:
+    old = START - timedelta(days=45)
+    harness.write("old", bound_task(harness, "sent", state="active", status=None, created=old))
+    (harness.manifest_dir / "old.yaml").write_text(
+        push_task("sent", content="New words."), encoding="utf-8"
+    )
+    plan = await harness.plan()
+    assert harness.reads_seen() == 0
+    assert [(d.code, d.severity) for d in plan.diagnostics] == [("content.delivered", "error")]
+    assert "was sent on 2026-10-07" in plan.diagnostics[0].message
+    assert not plan.applyable
