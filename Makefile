@@ -63,9 +63,11 @@ browser:
 screenshot: $(STAMP) browser
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/screenshot.sh
 
-# Whole processes as users run them (the table of targets), then the in-process figures.
+# Whole processes as users run them (the table of targets), a repository a year old, then
+# the in-process figures.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.whole_process
+	$(BIN)/python -m benchmarks.year_scale
 	$(BIN)/python -m benchmarks.plan_scale
 	$(BIN)/python -m benchmarks.apply_scale
 

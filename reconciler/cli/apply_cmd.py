@@ -18,6 +18,7 @@ from reconciler.cli.integrity import audit_key, check_inputs, check_plan_file, c
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option
 from reconciler.cli.plan_cmd import (
     emit_plan,
+    load_and_validate,
     load_valid_manifests,
     plan_for,
     read_plan_file,
@@ -140,8 +141,23 @@ def report_head(head: AuditHead, out: Path | None) -> None:
             sink.write(f"audit_head={head}\n")
 
 
-def check_converged(workspace: Workspace, tasks: list[DeclaredTask]) -> None:
-    after = asyncio.run(plan_for(workspace, tasks, [], targets=frozenset(), refresh="auto"))
+def changed_addresses(plan: Plan) -> frozenset[str]:
+    return frozenset(a for c in plan.changes for a in (c.address, c.new_address) if a)
+
+
+def check_converged(
+    workspace: Workspace, tasks: list[DeclaredTask], changed: frozenset[str] | None
+) -> None:
+    """A fresh plan of the tasks this apply changed (and their override partners) is empty.
+
+    Only those: the plan just applied read every other task and found it matching, and reading
+    them all again would double the reads of every apply while testing nothing it did. Drift
+    elsewhere is what `pushctl plan` reports. `changed` None: every task.
+    """
+    if changed is not None and not changed:
+        return
+    targets = changed or frozenset()
+    after = asyncio.run(plan_for(workspace, tasks, [], targets=targets, refresh="auto"))
     if after.is_empty:
         click.echo("Converged: a fresh plan is empty.")
         return
@@ -200,9 +216,11 @@ def apply(
         paths = compared_paths(files)
         workspace = open_workspace(ctx, paths or [planfile])
         refuse_local_state_in_ci(workspace.state, workspace.env, allow=allow_local_state)
+        tasks: list[DeclaredTask] = []
         if files:
             check_inputs(plan, planfile, paths=paths, config_path=workspace.config_path)
-        tasks: list[DeclaredTask] = []
+            # The very manifests planned: the convergence check after the apply plans them.
+            tasks, _ = load_and_validate(workspace, paths)
         if not plan.applyable:
             raise PushctlError(
                 f"{planfile} has errors and cannot be applied",
@@ -238,7 +256,9 @@ def apply(
     report_head(head, audit_head_out)
     report(result)
     if tasks:
-        check_converged(workspace, tasks)
+        # Creates of an interrupted run were resolved too: which tasks they bound only the
+        # store knows, so every task is planned again.
+        check_converged(workspace, tasks, None if intents else changed_addresses(plan))
 
 
 def open_intent_apps(workspace: Workspace) -> list[str]:

@@ -137,6 +137,8 @@ def override_refusal(audience_type: str) -> Refusal | None:
 
 #: TPNS's default offline retention when a record reports none (reference section 4.8).
 DEFAULT_EXPIRE_SECONDS = 86400
+#: TPNS keeps push records for about a month: an older task is neither shown nor accepts calls.
+RECORD_HORIZON = timedelta(days=30)
 _NOT_DISPATCHED = frozenset({LiveStatus.INIT, LiveStatus.WAIT})
 
 

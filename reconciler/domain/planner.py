@@ -163,7 +163,30 @@ def _world(
         address: live.get(address) or _recorded(declared, state.bindings.get(address))
         for address, declared in by_address.items()
     }
-    return PlanningWorld(by_address, live, state, now, options, observed)
+    forgotten = _forgotten_by_content(by_address, state)
+    return PlanningWorld(by_address, live, state, now, options, observed, forgotten)
+
+
+def _forgotten_by_content(
+    desired: Mapping[str, DeclaredTask], state: StateSnapshot
+) -> dict[tuple[str, str], tuple[str, TaskBinding, str]]:
+    """Tasks pushctl sent that this plan forgets or that were forgotten, by app and content,
+    found in one pass over state (a create looks its content up, never walks the state)."""
+    forgotten = [
+        (address, binding, "is no longer declared")
+        for address, binding in state.bindings.items()
+        if address not in desired
+    ] + [
+        (address, binding, "was forgotten")
+        for address, binding in state.tombstones.items()
+        if address not in desired and address not in state.bindings
+    ]
+    found: dict[tuple[str, str], tuple[str, TaskBinding, str]] = {}
+    for address, binding, how in sorted(forgotten, key=lambda item: item[0]):
+        digest = _recorded_digest(binding) if binding.created_by_pushctl else None
+        if digest is not None:
+            found.setdefault((binding.app, digest), (address, binding, how))
+    return found
 
 
 def _recorded(declared: DeclaredTask, binding: TaskBinding | None) -> LiveTask | None:
@@ -208,6 +231,9 @@ def _plan_task(
     if spec.push_id is None and task.binding is None:
         _plan_unsent(world, task, findings)
         return
+    if _past_horizon(world, task):
+        _plan_past_horizon(world, task, absorbed, findings)
+        return
     if task.live is None:
         findings.problem(
             declared,
@@ -218,6 +244,70 @@ def _plan_task(
         )
         return
     _STATE_HANDLERS[spec.state](world, task, absorbed, findings)
+
+
+def _past_horizon(world: PlanningWorld, task: TaskView) -> bool:
+    """Bound to a push dated before TPNS's record horizon, and so not read (refresh skips it)."""
+    binding = task.binding
+    return (
+        task.address not in world.live
+        and binding is not None
+        and binding.push_id == (task.declared.task.spec.push_id or binding.push_id)
+        and binding.date is not None
+        and binding.date < world.now - caps.RECORD_HORIZON
+    )
+
+
+#: Calls on the bound push itself, which TPNS refuses once the push is past its horizon.
+_CALLS_ON_THE_PUSH = frozenset({Action.STOP, Action.RECALL, Action.CANCEL})
+
+
+def _plan_past_horizon(
+    world: PlanningWorld, task: TaskView, absorbed: dict[str, str], findings: Findings
+) -> None:
+    """Judge a task TPNS no longer shows from what state recorded of it; call nothing on it.
+
+    A push dated over a month ago has delivered (or been settled) long since and no offline
+    message of it is left (they expire within 72 hours): `active` needs nothing. Any other
+    state the record does not already show cannot be reached any more: a warning says so.
+    """
+    binding = task.binding
+    assert binding is not None  # _past_horizon
+    spec = task.declared.task.spec
+    if task.live is None:
+        drift = _content_drift(world, task) if spec.push_id is None else None
+        if spec.state is not DesiredState.ACTIVE:
+            _unreachable(task, binding, "no status recorded", findings)
+        elif drift is not None:
+            findings.problem(
+                task.declared,
+                "content.delivered",
+                f"{drift}, but {task.address} was sent on {binding.date:%Y-%m-%d}; a sent "
+                "message cannot be edited — declare the new content as a new task",
+            )
+        else:
+            findings.no_ops.add(task.address)
+        return
+    planned = len(findings.changes)
+    _STATE_HANDLERS[spec.state](world, task, absorbed, findings)
+    new = findings.changes[planned:]
+    kept = [c for c in new if c.action not in _CALLS_ON_THE_PUSH or c.push_id != binding.push_id]
+    if len(kept) < len(new):
+        findings.changes[planned:] = kept
+        _unreachable(task, binding, task.live.status.value, findings)
+
+
+def _unreachable(task: TaskView, binding: TaskBinding, status: str, findings: Findings) -> None:
+    assert binding.date is not None
+    findings.problem(
+        task.declared,
+        "horizon.passed",
+        f"{task.address} is bound to push {binding.push_id} of {binding.date:%Y-%m-%d} "
+        f"({status}), older than TPNS's one-month record: TPNS no longer shows it or accepts "
+        f"calls for it, so it cannot be made {task.declared.task.spec.state.value}; nothing "
+        "is planned for it. Remove the manifest, or declare the state it was left in",
+        error=False,
+    )
 
 
 def _sent_body(world: PlanningWorld, declared: DeclaredTask) -> dict[str, Any] | None:
@@ -289,30 +379,19 @@ def _resends_forgotten(
 ) -> bool:
     """A create with the content of a forgotten task (this plan's forget, or a tombstone) is
     a rename: it would send the same push twice."""
-    digest = content_digest(body)
-    forgotten = [
-        (address, binding, "is no longer declared")
-        for address, binding in world.state.bindings.items()
-        if address not in world.desired
-    ] + [
-        (address, binding, "was forgotten")
-        for address, binding in world.state.tombstones.items()
-        if address not in world.desired and address not in world.state.bindings
-    ]
-    for address, binding, how in sorted(forgotten, key=lambda item: item[0]):
-        if not binding.created_by_pushctl or binding.app != task.declared.task.metadata.app:
-            continue
-        if _recorded_digest(binding) == digest:
-            findings.problem(
-                task.declared,
-                "create.resends-forgotten",
-                f"{task.address} has the content of {address} (push {binding.push_id}), which "
-                f"{how}: creating it would send the same push again. To rename, declare "
-                f'`pushId: "{binding.push_id}"` on {task.address}; to send it again on purpose, '
-                f"change its content or drop the record with `pushctl state rm --purge {address}`",
-            )
-            return True
-    return False
+    key = (task.declared.task.metadata.app, content_digest(body))
+    if key not in world.forgotten:
+        return False
+    address, binding, how = world.forgotten[key]
+    findings.problem(
+        task.declared,
+        "create.resends-forgotten",
+        f"{task.address} has the content of {address} (push {binding.push_id}), which "
+        f"{how}: creating it would send the same push again. To rename, declare "
+        f'`pushId: "{binding.push_id}"` on {task.address}; to send it again on purpose, '
+        f"change its content or drop the record with `pushctl state rm --purge {address}`",
+    )
+    return True
 
 
 def _plan_active(

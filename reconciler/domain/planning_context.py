@@ -60,6 +60,9 @@ class PlanningWorld:
     options: PlanOptions
     #: What pushctl last knew of each declared task: the live record, else the recorded one.
     observed: dict[str, LiveTask | None]
+    #: (app, content digest) -> the first (by address) task pushctl sent that is no longer
+    #: declared or was forgotten, with how it went: a create with its content is a rename.
+    forgotten: dict[tuple[str, str], tuple[str, TaskBinding, str]] = field(default_factory=dict)
 
     @property
     def utc_offset(self) -> str:

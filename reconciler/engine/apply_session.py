@@ -24,7 +24,7 @@ from reconciler.engine.crash_points import (
 from reconciler.engine.fencing import FencedClient
 from reconciler.engine.ports import ApplyStore
 from reconciler.engine.refresh import read_push_ids
-from reconciler.records import LiveTask, TaskCall
+from reconciler.records import LiveTask, StateSnapshot, TaskCall
 from reconciler.state.audit import Provenance
 from reconciler.state.store import LockHolder, StateStore
 from reconciler.tpns.client import TpnsClient
@@ -65,16 +65,20 @@ async def reread_touched(
     *,
     now: datetime,
     utc_offset: str,
+    state: StateSnapshot,
     calls: Sequence[TaskCall] = (),
 ) -> dict[str, LiveTask]:
-    """Live tasks by push id: the plan's touched ones, and those of calls left open."""
+    """Live tasks by push id: the plan's touched ones (for the stale check before any call),
+    and those of task calls a dead run left open."""
     dates = plan_dates(plan)
     for call in calls:
         if call.app in clients:
             dates.setdefault(call.app, {}).setdefault(call.push_id, None)
     live: dict[str, LiveTask] = {}
     for app, wanted in sorted(dates.items()):
-        found = await read_push_ids(clients[app], wanted, now=now, utc_offset=utc_offset)
+        found = await read_push_ids(
+            clients[app], app, wanted, now=now, state=state, utc_offset=utc_offset
+        )
         live.update(found)
     return live
 
@@ -90,7 +94,12 @@ async def run_apply(
 
     async def reread(p: Plan) -> Mapping[str, LiveTask]:
         return await reread_touched(
-            p, clients, now=run.now(), utc_offset=run.utc_offset, calls=store.open_calls()
+            p,
+            clients,
+            now=run.now(),
+            utc_offset=run.utc_offset,
+            state=store.snapshot(),
+            calls=store.open_calls(),
         )
 
     crash = crash_plan_from_environment()  # None outside the crash-matrix tests

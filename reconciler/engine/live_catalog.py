@@ -8,11 +8,14 @@ state, so the planner can recognise a push that was already sent.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from itertools import accumulate
 from typing import Protocol
 
+from reconciler.domain.capabilities import RECORD_HORIZON
 from reconciler.domain.duplicate_guard import LiveCatalog
 from reconciler.errors import PushctlError
 from reconciler.records import LiveTask, StateSnapshot
@@ -20,7 +23,7 @@ from reconciler.records import LiveTask, StateSnapshot
 RECORD_PATH = "/v3/statistics/get_push_record"
 PAGE_SIZE = 200
 #: TPNS keeps push records for about a month.
-HORIZON = timedelta(days=30)
+HORIZON = RECORD_HORIZON
 #: Scheduled tasks can be dated up to 90 days ahead.
 SCHEDULE_AHEAD = timedelta(days=90)
 
@@ -41,29 +44,69 @@ class HorizonWindow:
     until: datetime
     start_date: date
     end_date: date
+    #: TPNS's time zone: its dates are days there.
+    zone: tzinfo
 
     @classmethod
     def at(cls, now: datetime, *, utc_offset: str) -> HorizonWindow:
         zone = datetime.strptime(utc_offset, "%z").tzinfo
+        assert zone is not None  # %z always parses to a fixed offset
         since, until = now - HORIZON, now + SCHEDULE_AHEAD
         return cls(
             since=since,
             until=until,
             start_date=since.astimezone(zone).date(),
             end_date=until.astimezone(zone).date(),
+            zone=zone,
         )
 
+    def readable(self, when: datetime | None) -> bool:
+        """False for a task dated before the horizon: TPNS answers no read of it."""
+        return when is None or when >= self.since
 
-def estimated_catalog_pages(state: StateSnapshot, app: str, window: HorizonWindow) -> int:
+
+class DatedTasks:
+    """Per app, how many tasks state knows on each TPNS day from the record horizon on.
+
+    A date-range page counts every task dated in its range, settled or not: this is what
+    estimates pages, without walking the whole state for each estimate. Tasks dated before
+    the horizon are left out, as TPNS leaves them out of every listing.
+    """
+
+    def __init__(self, per_app: dict[str, Counter[date]]) -> None:
+        self._days: dict[str, list[date]] = {}
+        self._running: dict[str, list[int]] = {}
+        for app, counts in per_app.items():
+            days = sorted(counts)
+            self._days[app] = days
+            self._running[app] = [0, *accumulate(counts[day] for day in days)]
+
+    @classmethod
+    def of(cls, state: StateSnapshot, window: HorizonWindow) -> DatedTasks:
+        per_app: dict[str, Counter[date]] = defaultdict(Counter)
+        for binding in state.bindings.values():
+            if binding.date is None:
+                continue
+            day = binding.date.astimezone(window.zone).date()
+            if day >= window.start_date:
+                per_app[binding.app][day] += 1
+        return cls(per_app)
+
+    def between(self, app: str, start: date, end: date) -> int:
+        """Tasks of the app state knows dated from `start` to `end` (TPNS days, inclusive)."""
+        days = self._days.get(app)
+        if not days:
+            return 0
+        running = self._running[app]
+        return running[bisect_right(days, end)] - running[bisect_left(days, start)]
+
+
+def estimated_catalog_pages(dated: DatedTasks, app: str, window: HorizonWindow) -> int:
     """Pages the listing needs, counting the app's tasks state knows in the window (at least 1).
 
     Tasks unknown to state may be there too: the listing reads on until TPNS's `count`.
     """
-    known = sum(
-        1
-        for b in state.bindings.values()
-        if b.app == app and b.date is not None and window.since <= b.date <= window.until
-    )
+    known = dated.between(app, window.start_date, window.end_date)
     return max(1, math.ceil(known / PAGE_SIZE))
 
 

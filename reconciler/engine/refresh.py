@@ -1,9 +1,10 @@
 """Live reads: find the current TPNS status of every declared task with the fewest calls.
 
 `get_push_record` is scarce (200 calls an hour per app), so refresh (docs/design.md):
-skips tasks whose recorded status is settled and already satisfies the manifest; chooses per app
-between single-task reads and date-range pages, whichever needs fewer calls; checks the quota
-before the first call; and reports the calls made beside the lower bound.
+skips tasks whose recorded status is settled and already satisfies the manifest, and tasks
+dated before TPNS's record horizon (no read can answer them); mixes single-task reads and
+date-range pages per app, whichever needs fewer calls (read_plan.py); checks the quota before
+the first call; and reports the calls made beside the lower bound.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from reconciler.engine.live_catalog import (
     PAGE_SIZE,
     RECORD_PATH,
     SCHEDULE_AHEAD,
+    DatedTasks,
     HorizonWindow,
     estimated_catalog_pages,
     list_catalog,
 )
+from reconciler.engine.read_plan import ReadPlan, ReadTarget, lower_bound, plan_reads
 from reconciler.errors import QuotaExceeded
 from reconciler.records import (
     LiveTask,
@@ -62,13 +65,6 @@ class QuotaView(Protocol):
     def resets_at(self, path: str) -> float: ...
 
 
-@dataclass(frozen=True)
-class ReadTarget:
-    address: str
-    push_id: str
-    known_date: datetime | None
-
-
 @dataclass
 class RefreshResult:
     live: dict[str, LiveTask] = field(default_factory=dict)
@@ -76,6 +72,8 @@ class RefreshResult:
     lower_bound: int = 0
     #: Per app with a task state does not tie to a push: its live tasks, for the guard.
     catalogs: dict[str, LiveCatalog] = field(default_factory=dict)
+    #: Declared tasks not read because they are dated before TPNS's record horizon.
+    past_horizon: int = 0
 
     @property
     def usage(self) -> ApiUsage:
@@ -110,55 +108,40 @@ def from_state(binding: TaskBinding) -> LiveTask | None:
     )
 
 
+@dataclass
+class ReadSelection:
+    #: Per app, the tasks to read.
+    reads: dict[str, list[ReadTarget]] = field(default_factory=dict)
+    #: Answers the state already holds: settled tasks that satisfy the manifest.
+    known: dict[str, LiveTask] = field(default_factory=dict)
+    #: Tasks dated before the horizon: no read can answer them; the planner judges them from
+    #: state, as it does any task that TPNS no longer shows.
+    past_horizon: int = 0
+
+
 def select_reads(
-    desired: Sequence[DeclaredTask], state: StateSnapshot, mode: RefreshMode
-) -> tuple[dict[str, list[ReadTarget]], dict[str, LiveTask]]:
-    """Split declared tasks into reads needed (per app) and answers the state already holds."""
-    reads: dict[str, list[ReadTarget]] = {}
-    known: dict[str, LiveTask] = {}
+    desired: Sequence[DeclaredTask], state: StateSnapshot, mode: RefreshMode, window: HorizonWindow
+) -> ReadSelection:
+    """Split declared tasks into reads needed (per app), answers state holds, and the unreadable."""
+    selection = ReadSelection()
     for task in desired:
         push_id = push_id_of(task, state)
         if push_id is None:
             continue
         binding = recorded_binding(task, state)
+        known_date = binding.date if binding is not None and binding.push_id == push_id else None
         if mode == "auto" and binding is not None and binding.push_id == push_id:
             satisfied = SETTLED_SATISFYING[task.task.spec.state]
             recorded = from_state(binding)
             if recorded is not None and recorded.settled and recorded.status in satisfied:
-                known[task.address] = recorded
+                selection.known[task.address] = recorded
                 continue
-        known_date = binding.date if binding is not None and binding.push_id == push_id else None
+        if not window.readable(known_date):
+            selection.past_horizon += 1
+            continue
         target = ReadTarget(address=task.address, push_id=push_id, known_date=known_date)
-        reads.setdefault(task.task.metadata.app, []).append(target)
-    return reads, known
-
-
-def lower_bound(targets: Sequence[ReadTarget]) -> int:
-    """No refresh of these tasks can use fewer calls: a page holds at most 200 records."""
-    return math.ceil(len(targets) / PAGE_SIZE) if targets else 0
-
-
-def date_window(targets: Sequence[ReadTarget], now: datetime) -> tuple[datetime, datetime]:
-    """The date range that holds every target (the whole horizon when a date is unknown)."""
-    dates = [t.known_date for t in targets if t.known_date is not None]
-    if len(dates) < len(targets):
-        return now - HORIZON, now + SCHEDULE_AHEAD
-    return max(min(dates), now - HORIZON), max(dates)
-
-
-def estimated_pages(targets: Sequence[ReadTarget], state: StateSnapshot, now: datetime) -> int:
-    """Pages a date-range read needs, counting every task state knows in the window.
-
-    Tasks unknown to state may also fall in the window; the first page's `count` corrects this.
-    """
-    start, end = date_window(targets, now)
-    wanted = {t.push_id for t in targets}
-    others = sum(
-        1
-        for b in state.bindings.values()
-        if b.push_id not in wanted and b.date is not None and start <= b.date <= end
-    )
-    return math.ceil((len(targets) + others) / PAGE_SIZE)
+        selection.reads.setdefault(task.task.metadata.app, []).append(target)
+    return selection
 
 
 async def refresh_live_tasks(
@@ -171,19 +154,22 @@ async def refresh_live_tasks(
     mode: RefreshMode = "auto",
     utc_offset: str = "+08:00",
 ) -> RefreshResult:
-    reads, known = select_reads(desired, state, mode)
-    # An app without a client is not in pushctl.yaml: the planner reports it (app.unknown).
-    reads = {app: targets for app, targets in reads.items() if app in readers}
-    result = RefreshResult(live=dict(known))
     window = HorizonWindow.at(now, utc_offset=utc_offset)
+    selection = select_reads(desired, state, mode, window)
+    # An app without a client is not in pushctl.yaml: the planner reports it (app.unknown).
+    reads = {app: targets for app, targets in selection.reads.items() if app in readers}
+    result = RefreshResult(live=dict(selection.known), past_horizon=selection.past_horizon)
+    if selection.past_horizon:
+        log.info("refresh: %d task(s) dated before the record horizon", selection.past_horizon)
+    dated = DatedTasks.of(state, window)
     guarded = sorted({d.task.metadata.app for d in desired if needs_guard(d, state)} & set(readers))
-    expected = {app: estimated_catalog_pages(state, app, window) for app in guarded}
+    expected = {app: estimated_catalog_pages(dated, app, window) for app in guarded}
     # Quota first, for every call this refresh makes: the guard's listings answer their app's
     # reads too; a listing the quota cannot cover leaves the guard blind, not the plan.
     blind = {app: quota_short(quotas.get(app), expected[app]) for app in guarded}
     listed = [app for app in guarded if not blind[app]]
     plans = {
-        app: choose_strategy(targets, state, now)
+        app: plan_reads(app, targets, dated, window)
         for app, targets in reads.items()
         if app not in listed
     }
@@ -196,7 +182,7 @@ async def refresh_live_tasks(
         result.catalogs[app] = catalog
         if catalog.unavailable:
             if reads.get(app):
-                plans[app] = choose_strategy(reads[app], state, now)
+                plans[app] = plan_reads(app, reads[app], dated, window)
                 check_quota({app: plans[app]}, quotas)
             continue
         # The listing covers every readable task: it answers the app's reads as well.
@@ -206,7 +192,7 @@ async def refresh_live_tasks(
                 result.live[target.address] = by_id[target.push_id]
         result.lower_bound += max(1, math.ceil(len(catalog.tasks) / PAGE_SIZE))
     for app, targets in sorted(reads.items()):
-        await _read_targets(readers[app], targets, plans[app], result, now, utc_offset)
+        await _read_targets(readers[app], targets, plans[app], result)
     return result
 
 
@@ -221,21 +207,14 @@ async def _list_guard_catalog(
 
 
 async def _read_targets(
-    reader: RecordReader,
-    targets: Sequence[ReadTarget],
-    plan: tuple[Literal["single", "range"], int],
-    result: RefreshResult,
-    now: datetime,
-    utc_offset: str,
+    reader: RecordReader, targets: Sequence[ReadTarget], plan: ReadPlan, result: RefreshResult
 ) -> None:
     result.lower_bound += lower_bound(targets)
-    strategy, needed = plan
-    log.info("refresh: %d task(s) by %s reads, %d call(s) expected", len(targets), strategy, needed)
+    log.info(
+        "refresh: %d task(s) by %s, %d call(s) expected", len(targets), plan.describe(), plan.calls
+    )
     before = Counter(reader.calls_made)
-    if strategy == "range":
-        await read_by_range(reader, targets, result, now=now, utc_offset=utc_offset)
-    else:
-        await read_singly(reader, targets, result)
+    result.live.update(await read_planned(reader, targets, plan))
     result.calls.update(reader.calls_made - before)
 
 
@@ -253,19 +232,9 @@ def quota_short(quota: QuotaView | None, needed: int) -> str:
     )
 
 
-def choose_strategy(
-    targets: Sequence[ReadTarget], state: StateSnapshot, now: datetime
-) -> tuple[Literal["single", "range"], int]:
-    pages = estimated_pages(targets, state, now)
-    if len(targets) <= pages:
-        return "single", len(targets)
-    return "range", pages
-
-
-def check_quota(
-    plans: Mapping[str, tuple[Literal["single", "range"], int]], quotas: Mapping[str, QuotaView]
-) -> None:
-    for app, (_, needed) in sorted(plans.items()):
+def check_quota(plans: Mapping[str, ReadPlan], quotas: Mapping[str, QuotaView]) -> None:
+    for app, plan in sorted(plans.items()):
+        needed = plan.calls
         quota = quotas.get(app)
         if quota is None or needed == 0:
             continue
@@ -280,54 +249,46 @@ def check_quota(
             )
 
 
-async def read_singly(
-    reader: RecordReader, targets: Sequence[ReadTarget], result: RefreshResult
-) -> None:
-    for target in targets:
+async def read_planned(
+    reader: RecordReader, targets: Sequence[ReadTarget], plan: ReadPlan
+) -> dict[str, LiveTask]:
+    """Address -> live task, for every target the plan's reads found."""
+    live: dict[str, LiveTask] = {}
+    for target in plan.singles:
         try:
-            task = await reader.get_push_record(target.push_id)
+            live[target.address] = await reader.get_push_record(target.push_id)
         except PushIdNotFound:
             continue  # older than the record horizon, or never existed: the planner says which
-        result.live[target.address] = task
-
-
-async def read_by_range(
-    reader: RecordReader,
-    targets: Sequence[ReadTarget],
-    result: RefreshResult,
-    *,
-    now: datetime,
-    utc_offset: str,
-) -> None:
-    start, end = date_window(targets, now)
-    zone = datetime.strptime(utc_offset, "%z").tzinfo
-    records = await reader.list_push_records(
-        start_date=start.astimezone(zone).date(),
-        end_date=end.astimezone(zone).date(),
-        page_size=PAGE_SIZE,
-    )
-    by_id = {r.push_id: r for r in records}
+    by_id: dict[str, LiveTask] = {}
+    for days in plan.ranges:
+        records = await reader.list_push_records(
+            start_date=days.start, end_date=days.end, page_size=PAGE_SIZE
+        )
+        by_id.update((r.push_id, r) for r in records)
     for target in targets:
-        if target.push_id in by_id:
-            result.live[target.address] = by_id[target.push_id]
+        if target.address not in live and target.push_id in by_id:
+            live[target.address] = by_id[target.push_id]
+    return live
 
 
 async def read_push_ids(
     reader: RecordReader,
+    app: str,
     wanted: Mapping[str, datetime | None],
     *,
     now: datetime,
+    state: StateSnapshot,
     utc_offset: str = "+08:00",
 ) -> dict[str, LiveTask]:
-    """Read these push ids (with their dates when known), singly or by pages, whichever is fewer."""
-    targets = [ReadTarget(address=p, push_id=p, known_date=d) for p, d in sorted(wanted.items())]
+    """Read these push ids of the app (with their dates when known), singly or by pages,
+    whichever is fewer; the state's dated tasks tell how full each page would be."""
+    window = HorizonWindow.at(now, utc_offset=utc_offset)
+    targets = [
+        ReadTarget(address=p, push_id=p, known_date=d)
+        for p, d in sorted(wanted.items())
+        if window.readable(d)
+    ]
     if not targets:
         return {}
-    empty = StateSnapshot(lineage="", serial=0)
-    strategy, _ = choose_strategy(targets, empty, now)
-    result = RefreshResult()
-    if strategy == "range":
-        await read_by_range(reader, targets, result, now=now, utc_offset=utc_offset)
-    else:
-        await read_singly(reader, targets, result)
-    return result.live
+    plan = plan_reads(app, targets, DatedTasks.of(state, window), window)
+    return await read_planned(reader, targets, plan)

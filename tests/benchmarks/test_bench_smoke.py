@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,28 @@ def test_whole_process_prints_each_figure_beside_its_target() -> None:
         assert figure in out
     # At this size every task fits one page per app: the reads meet their bound exactly.
     assert out.count("= 2 (bound)  yes") == 2
+
+
+def table_rows(out: str) -> dict[str, list[str]]:
+    """figure -> [measured, target, met] of each row of a printed figure table."""
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()]
+    return {row[0]: row[1:] for row in rows if len(row) == 4}
+
+
+def test_year_scale_reads_only_readable_unsettled_tasks() -> None:
+    out = run_module(
+        "benchmarks.year_scale",
+        *("--tasks", "300", "--unsettled", "20", "--apps", "2", "--repeat", "1"),
+    )
+    rows = table_rows(out)
+    for figure in ("plan CPU s", "parse-only CPU s", "ratio (per task)", "peak RSS MB"):
+        assert figure in rows, out
+    assert rows["tasks"][0] == "300"
+    # Tasks are 1.2 days apart: 275 are past the horizon, 5 more are settled as declared.
+    assert rows["past the record horizon"][0] == "275"
+    assert rows["readable and unsettled"][0] == "20"
+    # Ten tasks an app, one page each: the reads meet the bound.
+    assert rows["lower bound"] == ["2", "= 2 (ceil(unsettled/200) per app)", "yes"]
+    assert rows["reads made"] == ["2", "= 2 (bound)", "yes"]
+    assert rows["PR cycle reads (plan, apply -f)"][2] == "yes"
+    assert rows["full plan after the cycle"][2] == "yes"

@@ -272,6 +272,7 @@ class Harness:
                 self.clients,
                 now=self.now(),
                 utc_offset="+08:00",
+                state=self.store.snapshot(),
                 calls=self.store.open_calls(),
             )
 
