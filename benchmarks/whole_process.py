@@ -66,6 +66,8 @@ MIX: list[tuple[str, str | None, bool, str]] = [
     *[("active", None, True, "tag")] * 2,
     *[("cancelled", "PUSH_CANCELED", True, "tag")] * 2,
 ]
+#: The start-up row of a bare interpreter, printed under pushctl's own.
+FLOOR = "python -c pass (floor)"
 #: Tasks the pull request cancels: scheduled and still active (i % 20 == 16).
 CYCLE_EDITS = 3
 
@@ -252,10 +254,17 @@ def startup_cpu(repo: Repository, repeat: int) -> dict[str, float]:
         "pushctl version": ["version"],
         "pushctl validate (one file)": ["validate", "-f", one_file],
     }
-    return {
+    timings = {
         name: statistics.median(repo.pushctl(*args).cpu for _ in range(repeat))
         for name, args in commands.items()
     }
+    # The floor under every start-up figure: this interpreter and its site-packages, nothing
+    # imported (an editable install adds its import hook here).
+    bare = [sys.executable, "-c", "pass"]
+    timings[FLOOR] = statistics.median(
+        repo.spawner.run(bare, cwd=repo.root, env=repo.env).cpu for _ in range(repeat)
+    )
+    return timings
 
 
 def render_cpu(plan_json: str) -> dict[str, float]:
@@ -328,6 +337,9 @@ def figures_for(count: int, root: Path, args: argparse.Namespace) -> list[Figure
         )
     )
     for name, cpu in startup.items():
+        if name == FLOOR:
+            figures.append(Figure(f"  {name} CPU s", cpu, "-", None))
+            continue
         figures.append(
             Figure(f"{name} CPU s", cpu, f"< {STARTUP_CPU_TARGET}", cpu < STARTUP_CPU_TARGET)
         )

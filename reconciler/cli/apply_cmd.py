@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.event_loop import run_to_end
 from reconciler.cli.integrity import audit_key, check_inputs, check_plan_file, compared_paths
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option
 from reconciler.cli.plan_cmd import (
@@ -157,7 +157,7 @@ def check_converged(
     if changed is not None and not changed:
         return
     targets = changed or frozenset()
-    after = asyncio.run(plan_for(workspace, tasks, [], targets=targets, refresh="auto"))
+    after = run_to_end(plan_for(workspace, tasks, [], targets=targets, refresh="auto"))
     if after.is_empty:
         click.echo("Converged: a fresh plan is empty.")
         return
@@ -229,7 +229,7 @@ def apply(
     else:
         workspace, tasks, diagnostics = load_valid_manifests(ctx, files, verb="applied")
         refuse_local_state_in_ci(workspace.state, workspace.env, allow=allow_local_state)
-        plan = asyncio.run(
+        plan = run_to_end(
             plan_for(
                 workspace,
                 tasks,
@@ -252,7 +252,7 @@ def apply(
     total = sum(1 for c in plan.changes if c.action is not Action.NO_OP)
     with ApplyProgress(total, bar=wants_bar(sys.stdout, os.environ), color=color) as progress:
         run = new_run(workspace, timeout, on_outcome=progress)
-        result, head = asyncio.run(apply_and_close(workspace, plan, run, extra_apps=intents))
+        result, head = run_to_end(apply_and_close(workspace, plan, run, extra_apps=intents))
     report_head(head, audit_head_out)
     report(result)
     if tasks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, open_workspace
+from reconciler.cli.event_loop import run_to_end
 from reconciler.cli.state_choice import state_option
 from reconciler.engine.importer import (
     ImportedTask,
@@ -81,7 +81,7 @@ def import_(
     existing_text = out.read_text(encoding="utf-8") if out and out.exists() else ""
     known = existing_push_ids(read_existing(existing_text))
     known |= {b.push_id for b in workspace.open_state().snapshot().bindings.values()}
-    tasks = asyncio.run(
+    tasks = run_to_end(
         fetch(workspace, app, since=parse_since(since), push_ids=push_ids, now=workspace.now())
     )
     imported, skipped = to_manifests(app, tasks, known_push_ids=known)

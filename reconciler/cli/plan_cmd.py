@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import Workspace, global_options, open_workspace
+from reconciler.cli.event_loop import run_to_end
 from reconciler.cli.integrity import echo_integrity, sealed
 from reconciler.cli.options import accept_duplicate_risk_option, manifest_option, manifest_paths
 from reconciler.cli.plan_formats import CI_FORMATS, render_ci_format
@@ -157,7 +157,7 @@ def plan(
     for target in targets:
         if target not in {t.address for t in tasks}:
             raise UsageError(f"--target {target}: no such task in the manifests (use app/name)")
-    planned = asyncio.run(
+    planned = run_to_end(
         plan_for(
             workspace,
             tasks,

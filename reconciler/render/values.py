@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
@@ -97,16 +97,16 @@ def format_diff_entry(entry: DiffLine | DiffEntry) -> tuple[str, str]:
     return "~", f"{path}: {format_value(entry.old)} -> {format_value(entry.new)}"
 
 
-def displayed_diff(change: Change) -> tuple[DiffLine, ...]:
+def displayed_diff(change: Change) -> Sequence[DiffLine | DiffEntry]:
     """The diff to show: the planner's, or for a brand-new push every field of its content.
 
     The planner computes diffs only for tasks that differ; a create has nothing to differ
     from, yet a reviewer still needs to read what will be sent.
     """
     if change.before is not None or not change.after:
-        return tuple(DiffLine(e.op, e.path, e.old, e.new) for e in change.diff)
+        return change.diff
     content = change.after.get("push") or change.after
-    return tuple(DiffLine("add", path, None, value) for path, value in _leaves(content))
+    return [DiffLine("add", path, None, value) for path, value in _leaves(content)]
 
 
 def _leaves(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import random
+import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -71,6 +72,7 @@ class TpnsClient:
         timeout: float = 10.0,
         quota: QuotaLedger | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.access_id = access_id
         self.base_url = endpoints.check_base_url(base_url)
@@ -88,7 +90,11 @@ class TpnsClient:
         self._rng = rng if rng is not None else random.Random()
         self._broadcast_turn = asyncio.Lock()
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(transport=transport, timeout=timeout)
+        # `tls`: one context shared by a command's clients; httpx's default loads the CA
+        # bundle again for every client (about 25 ms each).
+        self._http = http or httpx.AsyncClient(
+            transport=transport, timeout=timeout, verify=tls if tls is not None else True
+        )
 
     def __repr__(self) -> str:
         return (

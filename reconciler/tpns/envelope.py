@@ -19,6 +19,9 @@ from reconciler.tpns.errors import MalformedResponse, api_error
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 WALL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: WALL_TIME_FORMAT as a pattern: `strptime` costs ~50 µs a call (it looks up the locale
+#: every time), a tenth of the CPU of reading a 10,000-task page.
+_WALL_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,16 @@ def wall_time(value: object, *, zone: timezone, path: str) -> datetime:
     """Interpret a TPNS "YYYY-MM-DD hh:mm:ss" string in `zone`."""
     if not isinstance(value, str):
         raise _malformed(path, f"a task date {value!r} that is not a string")
+    match = _WALL_TIME.fullmatch(value)
     try:
-        naive = datetime.strptime(value, WALL_TIME_FORMAT)
+        if match is None:
+            raise ValueError(value)
+        year, month, day, hour, minute, second = map(int, match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:
         raise _malformed(
             path, f"a task date {value!r} not of the form YYYY-MM-DD hh:mm:ss"
         ) from exc
-    return naive.replace(tzinfo=zone)
 
 
 def _id_text(value: object, *, path: str) -> str:

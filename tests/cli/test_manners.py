@@ -122,7 +122,7 @@ def test_command_table_summary_matches_the_command(name: str) -> None:
     assert COMMANDS[name].summary == first_line
 
 
-HEAVY = ("httpx", "psycopg", "starlette", "uvicorn", "rich", "deepdiff")
+HEAVY = ("httpx", "psycopg", "starlette", "uvicorn", "rich", "deepdiff", "ssl")
 HEAVY_OURS = ("reconciler.engine", "reconciler.state", "reconciler.tpns", "reconciler.emulator")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -99,3 +101,21 @@ def test_an_empty_side_lists_each_top_level_key_once() -> None:
         ("remove", "push", {"message": {"title": "t"}}),
         ("remove", "status", "PUSH_INIT"),
     ]
+
+
+def test_one_sided_diffs_do_not_load_deepdiff() -> None:
+    # A plan that only adopts or creates tasks never compares two bodies: it should not pay
+    # for importing deepdiff. A fresh interpreter shows what was imported.
+    script = (
+        "import sys\n"
+        "from reconciler.domain.diff import diff\n"
+        "assert [e.op for e in diff(None, {'title': 'a'})] == ['add']\n"
+        "assert [e.op for e in diff({'title': 'a'}, None)] == ['remove']\n"
+        "print('deepdiff' in sys.modules)\n"
+        "assert [e.op for e in diff({'title': 'a'}, {'title': 'b'})] == ['change']\n"
+        "print('deepdiff' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]

@@ -123,6 +123,13 @@ def test_every_status(status: str) -> None:
     [
         ({"status": "PUSH_EXPLODED"}, "unknown task status"),
         ({"date": "2026-11-21T09:30:00"}, "not of the form"),
+        ({"date": "2026-11-21 09:30:00.5"}, "not of the form"),
+        ({"date": "2026-11-21 09:30"}, "not of the form"),
+        ({"date": "2026-13-21 09:30:00"}, "not of the form"),
+        ({"date": "2026-02-30 09:30:00"}, "not of the form"),
+        ({"date": "2026-11-21 24:00:00"}, "not of the form"),
+        ({"date": "2026-11-21 09:30:00 "}, "not of the form"),
+        ({"date": "\uff12026-11-21 09:30:00"}, "not of the form"),
         ({"date": None}, "not a string"),
         ({"expireTime": "soon"}, "non-numeric expireTime"),
         ({"pushId": None}, "push id"),

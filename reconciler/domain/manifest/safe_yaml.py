@@ -104,8 +104,7 @@ def load_yaml_text(text: str, name: str) -> list[YamlDocument]:
         raise YamlProblems(refused)
     builder = _Builder(name)
     try:
-        for event in _fast_events(text):
-            builder.feed(event)
+        builder.build(_fast_events(text))
         return _documents(builder)
     except YAMLError as exc:
         # libyaml follows YAML 1.1 and refuses some 1.2 plain scalars that ruamel.yaml itself
@@ -115,8 +114,7 @@ def load_yaml_text(text: str, name: str) -> list[YamlDocument]:
             raise YamlProblems([_syntax_problem(name, exc)]) from exc
     builder = _Builder(name)
     try:
-        for event in YAML(typ="safe", pure=True).parse(text):
-            builder.feed(event)
+        builder.build(YAML(typ="safe", pure=True).parse(text))
     except YAMLError as exc:
         builder.problems.append(_syntax_problem(name, exc))
     return _documents(builder)
@@ -170,14 +168,50 @@ class _Builder:
         self._root_event: Any = None
         self._nodes = 0
 
-    def feed(self, event: Any) -> None:
-        kind = type(event)
+    def build(self, events: Iterator[Any]) -> None:
+        """Read every event; values and refusals accumulate in `documents` and `problems`.
+
+        Scalars are most of a manifest's events: their common case (no anchor, tag, merge key
+        or double quotes; the parent a list or mapping) is handled inline, without a method
+        call per step. Everything else, and every refusal, goes through the methods below.
+        """
+        stack = self._stack
+        for event in events:
+            kind = type(event)
+            if kind is not ev.ScalarEvent:
+                self._structure(event, kind)
+                continue
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise self._too_many(event)
+            if (
+                event.anchor is not None
+                or event.tag is not None
+                or event.style == '"'
+                or event.value == "<<"
+            ):
+                self._check_node(event)
+            value = _scalar(event)
+            if not stack:
+                self._root, self._root_event = value, event
+                continue
+            frame = stack[-1]
+            container = frame[0]
+            if type(container) is list:
+                container.append(value)
+            elif frame[1] is _NO_KEY:
+                duplicate = value in container
+                frame[1] = self._key(value, event, container, nested=False) if duplicate else value
+            else:
+                if frame[1] is not _BAD_KEY:
+                    container[frame[1]] = value
+                frame[1] = _NO_KEY
+
+    def _structure(self, event: Any, kind: type) -> None:
+        """Every event but a scalar: collections, aliases, document boundaries."""
         if kind in _NODE_EVENTS:
             self._count(event)
-        if kind is ev.ScalarEvent:
-            self._check_node(event)
-            self._add(_scalar(event), event)
-        elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+        if kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
             self._open(event, {} if kind is ev.MappingStartEvent else [])
         elif kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
             container, _key, start = self._stack.pop()
@@ -195,11 +229,14 @@ class _Builder:
     def _count(self, event: Any) -> None:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            message = f"more than {MAX_NODES:,} values in one file; split it into several files"
-            mark = event.start_mark
-            # Stop here: reading on would only cost time and memory.
-            problem = _problem(self.name, mark.line + 1, mark.column + 1, message, "yaml.too_large")
-            raise YamlProblems([*self.problems, problem])
+            raise self._too_many(event)
+
+    def _too_many(self, event: Any) -> YamlProblems:
+        message = f"more than {MAX_NODES:,} values in one file; split it into several files"
+        mark = event.start_mark
+        # Stop here: reading on would only cost time and memory.
+        problem = _problem(self.name, mark.line + 1, mark.column + 1, message, "yaml.too_large")
+        return YamlProblems([*self.problems, problem])
 
     def _open(self, event: Any, container: Any) -> None:
         self._check_node(event)
