@@ -142,3 +142,11 @@ def test_exhaustion_waits_for_the_rest_of_the_window_only(fake_time: FakeTime) -
     assert "calls used in the last hour;" in message
     assert message.endswith("(in 1 s)")
     assert " for app" not in message
+
+
+def test_a_wait_under_a_millisecond_still_reads_as_one_second(fake_time: FakeTime) -> None:
+    ledger = QuotaLedger(fake_time.clock, limits={"/x": RateLimit(1, 10.0)})
+    ledger.reserve("/x")
+    fake_time.now += 9.9996
+    assert ledger.remaining("/x") == 0
+    assert ledger.exceeded("/x").message.endswith("(in 1 s)")
