@@ -1,0 +1,89 @@
+"""What a failed exchange tells the caller: timed out or not, the cause, the hint, the retry log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.errors import OutcomeUnknown, TransportError
+from reconciler.tpns.endpoints import GET_PUSH_RECORD, STOP_PUSH_MSG
+
+from .fakes import OK_PUSH, FakeTime, ScriptedTpns, make_client, record, stats_reply
+
+TOKEN_PUSH: dict[str, Any] = {
+    "audience_type": "token_list",
+    "token_list": ["t1"],
+    "message_type": "notify",
+    "message": {"title": "a", "content": "b"},
+}
+BASE = "https://api.tpns.tencent.com"
+
+
+async def test_a_push_whose_answer_timed_out_says_how_long_the_client_waited(
+    fake_time: FakeTime,
+) -> None:
+    tpns = ScriptedTpns(script=[httpx.ReadTimeout("slow")], default=OK_PUSH)
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(OutcomeUnknown) as caught:
+            await client.push_app(TOKEN_PUSH)
+    assert client.timeout == 10.0
+    assert caught.value.timed_out_after == 10.0
+    assert caught.value.message == (
+        "push for app 1500001048 may or may not have been created (TPNS /v3/push/app at "
+        f"{BASE} failed after the request was sent: ReadTimeout: slow)"
+    )
+
+
+async def test_a_push_whose_connection_dropped_did_not_time_out(fake_time: FakeTime) -> None:
+    tpns = ScriptedTpns(script=[httpx.RemoteProtocolError("")], default=OK_PUSH)
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(OutcomeUnknown) as caught:
+            await client.push_app(TOKEN_PUSH)
+    assert caught.value.timed_out_after is None
+    assert caught.value.message.endswith("sent: RemoteProtocolError: no detail)")
+
+
+async def test_a_timed_out_stop_is_marked_timed_out_and_says_to_reread(
+    fake_time: FakeTime,
+) -> None:
+    tpns = ScriptedTpns(script=[httpx.WriteTimeout("stalled")])
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.stop_push_msg("42")
+    error = caught.value
+    assert (error.maybe_delivered, error.timed_out) == (True, True)
+    assert error.message == (
+        f"TPNS {STOP_PUSH_MSG} at {BASE} failed after the request was sent: WriteTimeout: stalled"
+    )
+    assert error.hint == (
+        "TPNS may have acted on it; re-read the task's live status before repeating the call"
+    )
+    assert client.calls_made == {STOP_PUSH_MSG: 1}
+
+
+async def test_an_unreachable_tpns_says_nothing_was_sent(fake_time: FakeTime) -> None:
+    tpns = ScriptedTpns(script=[httpx.ConnectError("refused")] * 4)
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.cancel_timing_task("42")
+    error = caught.value
+    assert (error.maybe_delivered, error.timed_out) == (False, False)
+    assert error.message.endswith("for /v3/push/cancel_timing_task: ConnectError: refused")
+    assert error.hint == "nothing reached TPNS; check the endpoint and the network, then retry"
+    assert client.calls_made == {}
+
+
+async def test_each_retry_is_logged_with_path_attempt_cause_and_delay(
+    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    tpns = ScriptedTpns(script=[httpx.ConnectError("refused")], default=stats_reply([record(7)]))
+    caplog.set_level(logging.WARNING, logger="reconciler.tpns.client")
+    async with make_client(tpns, fake_time) as client:
+        await client.get_push_record("7")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"TPNS {GET_PUSH_RECORD} attempt 1 of 4 failed (could not reach TPNS at {BASE} for "
+        f"{GET_PUSH_RECORD}: ConnectError: refused); retrying in 0.50 s"
+    ]
