@@ -87,3 +87,20 @@ async def test_each_retry_is_logged_with_path_attempt_cause_and_delay(
         f"TPNS {GET_PUSH_RECORD} attempt 1 of 4 failed (could not reach TPNS at {BASE} for "
         f"{GET_PUSH_RECORD}: ConnectError: refused); retrying in 0.50 s"
     ]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), {"ret_code": 1008004, "err_msg": "invoke service error"}],
+    ids=["connect", "1008004"],
+)
+async def test_a_retried_stop_is_logged_under_its_own_path(
+    fake_time: FakeTime, caplog: pytest.LogCaptureFixture, failure: Exception | dict[str, Any]
+) -> None:
+    tpns = ScriptedTpns(script=[failure], default={"ret_code": 0})
+    caplog.set_level(logging.WARNING, logger="reconciler.tpns.client")
+    async with make_client(tpns, fake_time) as client:
+        await client.stop_push_msg("42")
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith(f"TPNS {STOP_PUSH_MSG} attempt 1 of 4 failed (")
+    assert line.endswith("); retrying in 0.50 s")
