@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.errors import OutcomeUnknown, TransportError
 from reconciler.tpns.endpoints import GET_PUSH_RECORD, STOP_PUSH_MSG
+from reconciler.tpns.errors import MalformedResponse
 
 from .fakes import OK_PUSH, FakeTime, ScriptedTpns, make_client, record, stats_reply
 
@@ -104,3 +105,31 @@ async def test_a_retried_stop_is_logged_under_its_own_path(
     [line] = [r.getMessage() for r in caplog.records]
     assert line.startswith(f"TPNS {STOP_PUSH_MSG} attempt 1 of 4 failed (")
     assert line.endswith("); retrying in 0.50 s")
+
+
+async def test_a_stop_refused_as_too_fast_is_tried_four_times_in_all(fake_time: FakeTime) -> None:
+    too_fast = {"ret_code": 1008028, "err_msg": "request too fast"}
+    tpns = ScriptedTpns(script=[too_fast] * 3, default={"ret_code": 0})
+    async with make_client(tpns, fake_time) as client:
+        await client.stop_push_msg("42")
+    assert len(tpns.requests) == 4
+    assert fake_time.sleeps == [0.5, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("reply", "what"),
+    [
+        ({"retCode": 0, "pushRecordData": "none"}, "a pushRecordData that is not an array"),
+        (stats_reply([{**record(7), "date": 20261121}]), "a task date 20261121 that is not a"),
+    ],
+    ids=["records", "date"],
+)
+async def test_a_malformed_read_names_the_path_that_answered_it(
+    fake_time: FakeTime, reply: dict[str, Any], what: str
+) -> None:
+    tpns = ScriptedTpns(default=reply)
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(MalformedResponse) as caught:
+            await client.get_push_record("7")
+    assert caught.value.path == GET_PUSH_RECORD
+    assert caught.value.message.startswith(f"TPNS {GET_PUSH_RECORD} answered HTTP 200 with {what}")
