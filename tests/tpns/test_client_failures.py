@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.errors import OutcomeUnknown, TransportError
 from reconciler.tpns.endpoints import GET_PUSH_RECORD, STOP_PUSH_MSG
-from reconciler.tpns.errors import MalformedResponse
+from reconciler.tpns.errors import MalformedResponse, PushIdNotFound
 
 from .fakes import OK_PUSH, FakeTime, ScriptedTpns, make_client, record, stats_reply
 
@@ -133,3 +133,26 @@ async def test_a_malformed_read_names_the_path_that_answered_it(
             await client.get_push_record("7")
     assert caught.value.path == GET_PUSH_RECORD
     assert caught.value.message.startswith(f"TPNS {GET_PUSH_RECORD} answered HTTP 200 with {what}")
+
+
+async def test_a_task_missing_from_the_answer_says_to_check_the_id(fake_time: FakeTime) -> None:
+    tpns = ScriptedTpns(default=stats_reply([record(8)]))
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(PushIdNotFound) as caught:
+            await client.get_push_record("7")
+    assert caught.value.code == 1008015
+    assert caught.value.message == (
+        f"TPNS {GET_PUSH_RECORD} returned no record for push id 7 of app 1500001048"
+    )
+    assert caught.value.hint == "check the pushId; TPNS only keeps tasks of the last month"
+
+
+async def test_a_push_retried_after_a_refused_connection_is_logged_under_its_path(
+    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    tpns = ScriptedTpns(script=[httpx.ConnectError("refused")], default=OK_PUSH)
+    caplog.set_level(logging.WARNING, logger="reconciler.tpns.client")
+    async with make_client(tpns, fake_time) as client:
+        await client.push_app(TOKEN_PUSH)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("TPNS /v3/push/app attempt 1 of 4 failed (could not reach TPNS")
