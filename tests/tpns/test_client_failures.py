@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 import httpx
@@ -156,3 +157,21 @@ async def test_a_push_retried_after_a_refused_connection_is_logged_under_its_pat
         await client.push_app(TOKEN_PUSH)
     [line] = [r.getMessage() for r in caplog.records]
     assert line.startswith("TPNS /v3/push/app attempt 1 of 4 failed (could not reach TPNS")
+
+
+@pytest.mark.parametrize(("size", "allowed"), [(0, False), (1, True), (200, True), (201, False)])
+async def test_a_page_holds_one_to_two_hundred_records(
+    fake_time: FakeTime, size: int, allowed: bool
+) -> None:
+    tpns = ScriptedTpns(default=stats_reply([record(7)], count=1))
+    async with make_client(tpns, fake_time) as client:
+        read = client.list_push_records(
+            start_date=date(2026, 11, 1), end_date=date(2026, 11, 2), page_size=size
+        )
+        if allowed:
+            assert [t.push_id for t in await read] == ["7"]
+            assert tpns.bodies()[0]["limit"] == size
+        else:
+            with pytest.raises(ValueError, match=f"page_size must be 1..200, got {size}"):
+                await read
+            assert tpns.requests == []
