@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.errors import OutcomeUnknown, TransportError
+from reconciler.errors import OutcomeUnknown, PushctlError, TransportError
+from reconciler.tpns.auth import Secret
+from reconciler.tpns.client import TpnsClient
 from reconciler.tpns.endpoints import GET_PUSH_RECORD, STOP_PUSH_MSG
 from reconciler.tpns.errors import MalformedResponse, PushIdNotFound
 
@@ -175,3 +177,53 @@ async def test_a_page_holds_one_to_two_hundred_records(
             with pytest.raises(ValueError, match=f"page_size must be 1..200, got {size}"):
                 await read
             assert tpns.requests == []
+
+
+async def test_a_client_signs_requests_unless_told_to_use_basic_auth(fake_time: FakeTime) -> None:
+    tpns = ScriptedTpns(default=OK_PUSH)
+    client = TpnsClient(
+        access_id="1500001048",
+        secret=Secret("1452fcebae9f3115ba794fb0fff2fd73"),
+        base_url=BASE,
+        transport=httpx.MockTransport(tpns),
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+    )
+    async with client:
+        await client.push_app(TOKEN_PUSH)
+    assert "auth='signature'" in repr(client)
+    (request,) = tpns.requests
+    assert "Sign" in request.headers
+    assert "Authorization" not in request.headers
+
+
+@pytest.mark.parametrize(
+    ("answer", "what"),
+    [
+        (httpx.Response(200, content=b"<html>"), "a body that is not JSON"),
+        ({"retCode": 1008003, "errMsg": "auth failure"}, "auth"),
+    ],
+    ids=["not-json", "error-code"],
+)
+async def test_a_failed_read_names_the_path_it_read(
+    fake_time: FakeTime, answer: httpx.Response | dict[str, Any], what: str
+) -> None:
+    tpns = ScriptedTpns(default=answer)
+    async with make_client(tpns, fake_time) as client:
+        with pytest.raises(PushctlError) as caught:
+            await client.get_push_record("7")
+    assert getattr(caught.value, "path", None) == GET_PUSH_RECORD
+    assert GET_PUSH_RECORD in caught.value.message
+    assert what in caught.value.message
+
+
+async def test_each_answer_is_logged_at_debug_level(
+    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    tpns = ScriptedTpns(default={"ret_code": 0})
+    caplog.set_level(logging.DEBUG, logger="reconciler.tpns.client")
+    async with make_client(tpns, fake_time) as client:
+        await client.cancel_timing_task("42")
+    assert [r.getMessage() for r in caplog.records] == [
+        "TPNS 1500001048 /v3/push/cancel_timing_task answered HTTP 200"
+    ]
