@@ -7,6 +7,7 @@ faster than that, and so refresh can ask how many calls are left before it spend
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -160,6 +161,6 @@ def _window_name(seconds: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    whole = int(seconds + 0.999)  # round up: "in 0 s" would invite an immediate retry
+    whole = math.ceil(seconds)  # round up: "in 0 s" would invite an immediate retry
     minutes, rest = divmod(whole, 60)
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
