@@ -74,6 +74,8 @@ def render_change_text(change: Change, *, color: bool = False) -> str:
 
 def _labelled(label: str, value: str) -> list[str]:
     """`reason:     text`, continuation lines of a multi-line value aligned under the first."""
+    if value.isprintable():  # one line with nothing to escape: most values
+        return [f"{_DETAIL}{label + ':':<{_LABEL_WIDTH}}{value}"]
     first, *rest = clean_text(value).split("\n")
     head = f"{_DETAIL}{label + ':':<{_LABEL_WIDTH}}{first}"
     if not rest:

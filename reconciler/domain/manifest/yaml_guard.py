@@ -20,9 +20,12 @@ MAX_OPEN_BRACKETS = 4 * MAX_DEPTH
 #: Values (scalars, lists, mappings) one file may hold: ~2,000 tasks; more is split into files.
 MAX_NODES = 50_000
 
-# The YAML 1.2 printable set (spec 5.1): tab, line breaks, printable ASCII, NEL and the
-# non-surrogate BMP and astral planes. Anything else the reader refuses.
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What lies outside the YAML 1.2 printable set (spec 5.1: tab, line breaks, printable ASCII,
+# NEL and the non-surrogate BMP and astral planes); the reader refuses it. Written as the
+# complement's ranges: the negated class took ~5 ms to compile, on every command's start.
+_NOT_PRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
