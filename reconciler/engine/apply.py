@@ -2,9 +2,11 @@
 
 Order of work (docs/design.md): refuse a plan that is stale before any call; take the
 per-app locks; resolve intents left open by an interrupted run by reading live tasks back;
-then run the changes in dependency order, concurrently where independent. Every
-`/v3/push/app` is preceded by a committed intent and followed by its outcome, so a crash or an
-ambiguous failure never leads to a second send.
+settle the stops, recalls and cancels it left open from their tasks' live status; then run the
+changes in dependency order, concurrently where independent. Every `/v3/push/app` is preceded
+by a committed intent and followed by its outcome, so a crash or an ambiguous failure never
+leads to a second send; every stop, recall and cancel likewise by a record and its outcome
+(engine/task_calls.py), so none that may have left goes without an outcome record.
 """
 
 from __future__ import annotations
