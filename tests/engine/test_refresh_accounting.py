@@ -6,9 +6,10 @@ import logging
 
 import pytest
 
-from reconciler.engine.refresh import quota_short
+from reconciler.engine.refresh import from_state, quota_short
+from reconciler.records import LiveStatus, TaskBinding
 
-from .conftest import IOS, RECORD_PATH, Harness, push_task
+from .conftest import IOS, RECORD_PATH, START, Harness, push_task
 
 
 async def test_the_lower_bound_counts_a_call_for_each_app_read(harness: Harness) -> None:
@@ -51,3 +52,26 @@ def test_a_listing_the_quota_covers_exactly_is_not_blind() -> None:
         "listing its live tasks needs 4 get_push_record call(s) and 3 are left this hour; "
         "quota returns by "
     )
+
+
+def test_a_settled_status_from_state_stands_in_with_the_recorded_body() -> None:
+    binding = TaskBinding(
+        address="shop-android/flash",
+        app="shop-android",
+        push_id="42",
+        created_by_pushctl=True,
+        last_status=LiveStatus.CANCELED,
+        date=START,
+        collapse_id=9,
+        body={"audience_type": "tag", "message_type": "notify"},
+    )
+    recorded = from_state(binding)
+    assert recorded is not None
+    assert (recorded.push_id, recorded.status, recorded.date) == ("42", LiveStatus.CANCELED, START)
+    assert (recorded.push_type, recorded.message_type, recorded.collapse_id) == ("tag", "notify", 9)
+    assert recorded.raw == {"source": "state"}
+    bare = from_state(binding.model_copy(update={"body": {}}))
+    assert bare is not None
+    assert (bare.push_type, bare.message_type) == ("", "")
+    assert from_state(binding.model_copy(update={"date": None})) is None
+    assert from_state(binding.model_copy(update={"last_status": None})) is None
