@@ -30,7 +30,6 @@ plan's bound; and the reads of a full plan after it. No figure is judged by a te
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import tempfile
 from collections import Counter
@@ -56,7 +55,9 @@ from benchmarks.whole_process import (
     Repository,
     child_env,
     config_text,
+    cycle_figures,
     measure_plan,
+    pull_request_cycle,
 )
 from reconciler.emulator import EmulatorCore
 from reconciler.engine.live_catalog import HORIZON, PAGE_SIZE
@@ -74,7 +75,6 @@ PAST: list[tuple[str, LiveStatus | None]] = [
 ]
 #: The pull request stops this many of the newest tasks (still within their offline window).
 CYCLE_EDITS = 3
-CYCLE_READS_TARGET = 2.0
 #: Tasks within the horizon that are settled as declared, by i % 2.
 SETTLED: list[tuple[str, LiveStatus]] = [
     ("stopped", LiveStatus.DELETED_PUSH_MSG),
@@ -209,61 +209,6 @@ def figures(tasks: Sequence[YearTask], plan: PlanFigures) -> list[Figure]:
     ]
 
 
-@dataclass(frozen=True)
-class CycleReads:
-    plan: int
-    apply: int
-    bound: int
-    #: Reads of a full plan after the cycle, and whether it was empty (exit 0).
-    full_plan: int
-    converged: bool
-
-    @property
-    def cycle(self) -> int:
-        return self.plan + self.apply
-
-
-def pull_request_cycle(repo: Repository) -> CycleReads:
-    documents = list(repo.documents)
-    for i in range(CYCLE_EDITS):
-        documents[i] = documents[i].replace("state: active", "state: stopped")
-    write_manifest_files(repo.root / "manifests", documents, files=len(repo.paths))
-    start = repo.emulator.reads()
-    repo.pushctl("plan", "-f", "manifests", "--out", "plan.json")
-    planned = repo.emulator.reads()
-    plan = json.loads((repo.root / "plan.json").read_text(encoding="utf-8"))
-    repo.pushctl("apply", "plan.json", "-f", "manifests", "--auto-approve")
-    applied = repo.emulator.reads()
-    after = repo.pushctl("plan", "-f", "manifests", "--detailed-exitcode", check=False)
-    return CycleReads(
-        plan=planned - start,
-        apply=applied - planned,
-        bound=int(plan["api_usage"]["lower_bound"]),
-        full_plan=repo.emulator.reads() - applied,
-        converged=after.returncode == 0,
-    )
-
-
-def cycle_figures(reads: CycleReads) -> list[Figure]:
-    bound = max(reads.bound, 1)
-    return [
-        Figure(
-            "PR cycle reads (plan, apply -f)",
-            f"{reads.cycle} ({reads.cycle / bound:.2f}x)",
-            f"<= {CYCLE_READS_TARGET:.0f}x {reads.bound}",
-            reads.cycle <= CYCLE_READS_TARGET * bound,
-        ),
-        Figure("  PR plan", reads.plan, f">= {reads.bound} (bound)", None),
-        Figure("  apply: stale check, convergence check", reads.apply, "-", None),
-        Figure(
-            "full plan after the cycle",
-            reads.full_plan,
-            "empty plan",
-            reads.converged,
-        ),
-    ]
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tasks", type=int, default=50_000, help="tasks over the year")
@@ -279,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repo, tasks = prepare(Path(tmp), args)
         try:
             plan = measure_plan(repo, args.repeat, fresh_state=False)
-            cycle = pull_request_cycle(repo)
+            cycle = pull_request_cycle(repo, range(CYCLE_EDITS), to_state="stopped")
         finally:
             repo.spawner.close()
             repo.emulator.stop()

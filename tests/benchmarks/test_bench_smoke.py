@@ -47,7 +47,6 @@ def test_whole_process_prints_each_figure_beside_its_target() -> None:
         "plan CPU s (adopted)",
         "parse-only CPU s",
         "peak RSS MB",
-        "PR cycle reads (plan, apply, plan)",
         "pushctl --help CPU s",
         "pushctl validate (one file) CPU s",
         "render 40 changes, markdown CPU s",
@@ -55,6 +54,9 @@ def test_whole_process_prints_each_figure_beside_its_target() -> None:
         assert figure in out
     # At this size every task fits one page per app: the reads meet their bound exactly.
     assert out.count("= 2 (bound)  yes") == 2
+    rows = table_rows(out)
+    assert rows["PR cycle reads (plan, apply -f)"][2] == "yes", out
+    assert rows["full plan after the cycle"][2] == "yes", out
 
 
 def table_rows(out: str) -> dict[str, list[str]]:
