@@ -1,0 +1,90 @@
+"""What apply records and reports for a task call and a push: requests, codes, details, logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from reconciler.engine.apply import ApplyOptions, ChangeOutcome, apply_plan
+
+from .conftest import ANDROID, PUSH_PATH, Harness, push_task
+
+STOP_PATH = "/v3/push/stop_push_msg"
+
+
+async def started_then_stopped(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    await harness.plan_and_apply()
+    harness.write("flash", push_task("flash", state="stopped"))
+
+
+async def test_a_stop_records_its_request_and_reports_the_call_it_made(harness: Harness) -> None:
+    await started_then_stopped(harness)
+    [binding] = harness.store.snapshot().bindings.values()
+    _, report = await harness.plan_and_apply()
+    [outcome] = report.outcomes
+    assert (outcome.ok, outcome.detail) == (True, "stop_push_msg ok")
+    records = [r.entry for r in harness.store.audit_records()]
+    [intent] = [e for e in records if e.kind == "intent" and e.what.action == "stop"]
+    assert intent.what.request == {"path": STOP_PATH, "body": {"pushId": binding.push_id}}
+
+
+async def test_a_stop_failed_below_the_envelope_is_recorded_with_code_minus_one(
+    harness: Harness,
+) -> None:
+    await started_then_stopped(harness)
+    plan = await harness.plan()
+    harness.core.set_faults([{"path": STOP_PATH, "kind": "http_5xx", "when": "before", "count": 1}])
+    report = await harness.apply(plan, reread=False)
+    [outcome] = report.failed
+    records = [r.entry for r in harness.store.audit_records()]
+    [stop_outcome] = [e for e in records if e.kind == "outcome" and e.what.action == "stop"]
+    assert stop_outcome.result is not None
+    assert stop_outcome.result.ret_code == -1
+    assert outcome.address.endswith("flash")
+
+
+async def test_every_outcome_is_handed_to_the_caller_as_it_happens(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    plan = await harness.plan()
+    seen: list[ChangeOutcome] = []
+    options = ApplyOptions(run_id="run-x", now=harness.now, on_outcome=seen.append)
+    report = await apply_plan(
+        plan,
+        clients=harness.clients,
+        store=harness.store,
+        audit=harness.audit("run-x"),
+        options=options,
+    )
+    assert seen == report.outcomes
+    assert [o.ok for o in seen] == [True]
+
+
+async def test_each_push_logs_its_intent_before_it_is_sent(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.write("flash", push_task("flash"))
+    caplog.set_level(logging.INFO, logger="reconciler.engine.apply")
+    await harness.plan_and_apply()
+    lines = [r.getMessage() for r in caplog.records if r.name == "reconciler.engine.apply"]
+    assert any(
+        line.startswith(f"{ANDROID}/flash: intent ")
+        and line.endswith(" recorded; POST /v3/push/app")
+        for line in lines
+    ), lines
+
+
+async def test_a_push_read_back_after_1008028_is_bound_with_its_live_date(
+    harness: Harness,
+) -> None:
+    harness.write("flash", push_task("flash"))
+    harness.core.set_faults(
+        [{"path": PUSH_PATH, "kind": "ret_code", "ret_code": 1008028, "when": "after", "count": 1}]
+    )
+    harness.advance(0.5)  # the intent is written mid-second; TPNS dates the task to the second
+    _, report = await harness.plan_and_apply()
+    assert not report.failed
+    [binding] = harness.store.snapshot().bindings.values()
+    live = await harness.clients[ANDROID].get_push_record(binding.push_id)
+    assert binding.date == live.date
