@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from reconciler.engine.apply import ApplyOptions, ChangeOutcome, apply_plan
+from reconciler.engine.apply import ApplyOptions, ChangeOutcome, apply_plan, check_plan_current
+from reconciler.errors import PushctlError, StalePlan
 
 from .conftest import ANDROID, PUSH_PATH, Harness, push_task
 
@@ -88,3 +89,39 @@ async def test_a_push_read_back_after_1008028_is_bound_with_its_live_date(
     [binding] = harness.store.snapshot().bindings.values()
     live = await harness.clients[ANDROID].get_push_record(binding.push_id)
     assert binding.date == live.date
+
+
+async def test_a_plan_from_another_pushctl_is_refused_with_the_next_step(
+    harness: Harness,
+) -> None:
+    harness.write("flash", push_task("flash"))
+    plan = await harness.plan()
+    snapshot = harness.store.snapshot()
+    for stale in (
+        plan.model_copy(update={"format_version": "2.0"}),
+        plan.model_copy(update={"tool_version": "99.0.0"}),
+    ):
+        with pytest.raises(StalePlan) as caught:
+            check_plan_current(
+                stale, lineage=snapshot.lineage, serial=snapshot.serial, now=harness.now()
+            )
+        assert caught.value.hint == "run plan again with this pushctl"
+    with pytest.raises(StalePlan, match=r"^plan file format 2\.0 is not readable by pushctl "):
+        check_plan_current(
+            plan.model_copy(update={"format_version": "2.0"}),
+            lineage=snapshot.lineage,
+            serial=snapshot.serial,
+            now=harness.now(),
+        )
+
+
+async def test_a_plan_with_errors_is_refused_with_where_to_read_them(harness: Harness) -> None:
+    harness.write("lost", push_task("lost", app="no-such-app"))
+    plan = await harness.plan()
+    assert not plan.applyable
+    with pytest.raises(PushctlError) as caught:
+        await harness.apply(plan)
+    assert caught.value.message == "plan has errors and cannot be applied"
+    assert caught.value.hint == (
+        "fix the diagnostics shown by `pushctl show PLANFILE`, then plan again"
+    )
