@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 import pytest
 
-from reconciler.engine.apply import ApplyOptions, ChangeOutcome, apply_plan, check_plan_current
+from reconciler.engine.apply import (
+    ApplyOptions,
+    ChangeOutcome,
+    apply_plan,
+    check_plan_current,
+)
 from reconciler.errors import PushctlError, StalePlan
 
 from .conftest import ANDROID, PUSH_PATH, Harness, push_task
@@ -125,3 +132,15 @@ async def test_a_plan_with_errors_is_refused_with_where_to_read_them(harness: Ha
     assert caught.value.hint == (
         "fix the diagnostics shown by `pushctl show PLANFILE`, then plan again"
     )
+
+
+async def test_an_open_intent_keeps_the_digest_of_the_body_it_sent(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    plan = await harness.plan()
+    harness.core.set_faults([{"path": PUSH_PATH, "kind": "http_5xx", "when": "before", "count": 1}])
+    report = await harness.apply(plan, read_back_grace={ANDROID: 120.0})
+    assert report.failed
+    [intent] = harness.store.open_intents()
+    canonical = json.dumps(intent.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert intent.body_digest == hashlib.sha256(canonical.encode()).hexdigest()
+    assert intent.body["message"]["title"] == "flash"
