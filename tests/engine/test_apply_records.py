@@ -144,3 +144,17 @@ async def test_an_open_intent_keeps_the_digest_of_the_body_it_sent(harness: Harn
     canonical = json.dumps(intent.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert intent.body_digest == hashlib.sha256(canonical.encode()).hexdigest()
     assert intent.body["message"]["title"] == "flash"
+
+
+async def test_a_restored_manifest_is_recorded_as_adopted_again(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    await harness.plan_and_apply()
+    harness.remove("flash")
+    await harness.plan_and_apply()  # forget: a tombstone keeps the push
+    harness.write("flash", push_task("flash"))
+    _, report = await harness.plan_and_apply()
+    assert not report.failed
+    records = [r.entry for r in harness.store.audit_records()]
+    [adopt] = [e for e in records if e.kind == "state" and e.what.action == "adopt"]
+    assert adopt.result is not None
+    assert adopt.result.err_msg == "adopted again: bound before it was forgotten"
