@@ -6,10 +6,19 @@ import logging
 
 import pytest
 
-from reconciler.engine.refresh import from_state, quota_short
-from reconciler.records import LiveStatus, TaskBinding
+from reconciler.engine.live_catalog import HorizonWindow
+from reconciler.engine.refresh import (
+    ReadTarget,
+    from_state,
+    quota_short,
+    refresh_live_tasks,
+    select_reads,
+)
+from reconciler.errors import PushctlError
+from reconciler.records import LiveStatus, LiveTask, TaskBinding
+from reconciler.tpns.client import TpnsClient
 
-from .conftest import IOS, RECORD_PATH, START, Harness, push_task
+from .conftest import ANDROID, IOS, RECORD_PATH, START, Harness, push_task
 
 
 async def test_the_lower_bound_counts_a_call_for_each_app_read(harness: Harness) -> None:
@@ -75,3 +84,76 @@ def test_a_settled_status_from_state_stands_in_with_the_recorded_body() -> None:
     assert (bare.push_type, bare.message_type) == ("", "")
     assert from_state(binding.model_copy(update={"date": None})) is None
     assert from_state(binding.model_copy(update={"last_status": None})) is None
+
+
+class ListingRefused:
+    """A client whose date-range listing fails while single reads still work."""
+
+    def __init__(self, inner: TpnsClient) -> None:
+        self.inner = inner
+        self.calls_made = inner.calls_made
+
+    async def get_push_record(self, push_id: str) -> LiveTask:
+        return await self.inner.get_push_record(push_id)
+
+    async def list_push_records(self, **_: object) -> list[LiveTask]:
+        raise PushctlError("listing refused")
+
+
+async def test_a_failed_guard_listing_still_reads_the_apps_bound_tasks(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    await harness.plan_and_apply()
+    harness.write("fresh", push_task("fresh"))  # not yet sent: the guard lists the app
+    state = harness.store.snapshot()
+    [address] = state.bindings
+    reader = ListingRefused(harness.clients[ANDROID])
+    result = await refresh_live_tasks(
+        harness.desired(), state, {ANDROID: reader}, {ANDROID: Quota(5)}, now=harness.now()
+    )
+    assert result.catalogs[ANDROID].unavailable == "TPNS did not answer: listing refused"
+    assert result.live[address].push_id == state.bindings[address].push_id
+    assert result.calls == {RECORD_PATH: 1}
+
+
+async def test_a_guard_the_quota_cannot_cover_is_blind_from_the_horizon(harness: Harness) -> None:
+    harness.write("fresh", push_task("fresh"))
+    now = harness.now()
+    result = await refresh_live_tasks(
+        harness.desired(),
+        harness.store.snapshot(),
+        harness.clients,
+        {ANDROID: Quota(0)},
+        now=now,
+    )
+    catalog = result.catalogs[ANDROID]
+    assert catalog.unavailable.startswith("listing its live tasks needs 1 get_push_record call(s)")
+    assert catalog.since == HorizonWindow.at(now, utc_offset="+08:00").since
+    assert result.calls == {}
+
+
+async def test_refresh_skips_settled_tasks_unless_told_to_read_all(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    await harness.plan_and_apply()
+    harness.write("flash", push_task("flash", state="stopped"))
+    _, report = await harness.plan_and_apply()
+    assert not report.failed
+    state = harness.store.snapshot()
+    [address] = state.bindings
+    result = await refresh_live_tasks(
+        harness.desired(), state, harness.clients, harness.quotas(), now=harness.now()
+    )
+    assert result.calls == {}
+    assert result.live[address].raw == {"source": "state"}
+
+
+async def test_reads_carry_the_date_state_recorded_for_their_push(harness: Harness) -> None:
+    harness.write("flash", push_task("flash"))
+    await harness.plan_and_apply()
+    state = harness.store.snapshot()
+    [(address, binding)] = state.bindings.items()
+    reads, known = select_reads(harness.desired(), state, "all")
+    assert known == {}
+    assert reads == {
+        ANDROID: [ReadTarget(address=address, push_id=binding.push_id, known_date=binding.date)]
+    }
+    assert binding.date is not None
