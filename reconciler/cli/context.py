@@ -33,7 +33,7 @@ from reconciler.errors import ConfigError
 from reconciler.state import open_store
 from reconciler.tpns.auth import Secret
 from reconciler.tpns.client import TpnsClient
-from reconciler.tpns.endpoints import STATISTICS_PATHS, resolve_base_url
+from reconciler.tpns.endpoints import PUSH_APP, STATISTICS_PATHS, resolve_base_url
 from reconciler.tpns.quota import QuotaLedger
 
 if TYPE_CHECKING:
@@ -44,8 +44,10 @@ EMULATOR_ENDPOINT = "emulator"
 DEFAULT_EMULATOR_DB = ".pushctl/emulator.db"
 #: Secret the embedded emulator uses when the app's secretKeyEnv is unset: it guards nothing real.
 EMULATOR_FALLBACK_SECRET = "pushctl-emulator-local-secret"
-#: Paths whose calls are kept in the state store's call log: the hourly-limited ones.
-LOGGED_PATHS = frozenset(STATISTICS_PATHS)
+#: Paths whose calls are kept in the state store's call log, so the next command (a rerun after
+#: a kill, another CI job) counts them: the hourly-limited reads, and broadcast pushes, whose
+#: 1/s spacing runs from the previous push's answer.
+LOGGED_PATHS = frozenset({*STATISTICS_PATHS, PUSH_APP})
 
 
 @dataclass
@@ -105,7 +107,11 @@ class Workspace:
             if path in LOGGED_PATHS:
                 self.call_log().record_calls(app_key, path, [at])
 
-        ledger = QuotaLedger(clock, app=access_id, on_reserve=log_call)
+        def log_answer(path: str, sent_at: float, answered_at: float) -> None:
+            if path in LOGGED_PATHS:
+                self.call_log().move_call(app_key, path, sent_at=sent_at, answered_at=answered_at)
+
+        ledger = QuotaLedger(clock, app=access_id, on_reserve=log_call, on_settle=log_answer)
         now = clock()
         for path in sorted(LOGGED_PATHS):
             limit = ledger.limit(path)

@@ -324,6 +324,17 @@ class SqlStateStore(TaskCallJournal, ABC):
                 (app, path, max(times) - CALL_LOG_RETENTION),
             )
 
+    def move_call(self, app: str, path: str, *, sent_at: float, answered_at: float) -> None:
+        with self._transaction(write=True):
+            self._run(
+                "DELETE FROM pushctl_calls WHERE app = ? AND path = ? AND at = ?",
+                (app, path, float(sent_at)),
+            )
+            self._run(
+                "INSERT INTO pushctl_calls (app, path, at) VALUES (?, ?, ?)",
+                (app, path, float(answered_at)),
+            )
+
     def calls_since(self, app: str, path: str, since: float) -> list[float]:
         with self._transaction(write=False):
             rows = self._run(

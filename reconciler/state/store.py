@@ -99,6 +99,14 @@ class StateStore(Protocol):
         """
         ...
 
+    def move_call(self, app: str, path: str, *, sent_at: float, answered_at: float) -> None:
+        """Move a logged call from the time it was sent to the time its answer came.
+
+        Durable when this returns; a call not in the log (pruned, or two at one instant) is logged
+        at `answered_at` all the same.
+        """
+        ...
+
     def calls_since(self, app: str, path: str, since: float) -> list[float]:
         """Times of the logged calls on `path` for `app` at or after `since`, oldest first."""
         ...

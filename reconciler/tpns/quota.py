@@ -55,6 +55,7 @@ class QuotaLedger:
         limits: Mapping[str, RateLimit] | None = None,
         app: str = "",
         on_reserve: Callable[[str, float], None] | None = None,
+        on_settle: Callable[[str, float, float], None] | None = None,
     ) -> None:
         self._clock = clock
         self._limits = dict(default_limits() if limits is None else limits)
@@ -63,6 +64,9 @@ class QuotaLedger:
         #: Told of every call reserved on a limited path (path, send time), after the ledger
         #: counted it: how a caller keeps a durable log that later ledgers `preload`.
         self.on_reserve = on_reserve
+        #: Told when `settle` moves a reservation (path, reserved at, answered at): how that
+        #: durable log keeps the time a later run must space its next call from.
+        self.on_settle = on_settle
 
     def preload(self, path: str, times: Iterable[float]) -> None:
         """Count calls on `path` sent earlier (e.g. by other runs) at the given unix times.
@@ -118,7 +122,10 @@ class QuotaLedger:
         """Move the latest reservation on `path` to now, when the call's answer arrived."""
         window = self._sent.get(path)
         if window:
-            window[-1] = max(window[-1], self._clock())
+            reserved = window[-1]
+            window[-1] = max(reserved, self._clock())
+            if self.on_settle is not None and window[-1] != reserved:
+                self.on_settle(path, reserved, window[-1])
 
     async def wait_and_reserve(self, path: str, sleep: Callable[[float], Awaitable[None]]) -> None:
         """Sleep until a call on `path` is allowed, then reserve it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from reconciler.domain.manifest.config import load_config
 from reconciler.emulator import EmulatorCore
 from reconciler.errors import QuotaExceeded
 from reconciler.state import open_store
-from reconciler.tpns.endpoints import GET_PUSH_RECORD
+from reconciler.tpns.endpoints import GET_PUSH_RECORD, PUSH_APP
 
 ANDROID_ID = "1500001048"
 SECRET_ENV = "PUSHCTL_QUOTA_TEST_SECRET"
@@ -173,3 +174,25 @@ def test_calls_outside_the_hour_do_not_hold_the_quota(project: Project) -> None:
 
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert project.reads() > reads_before
+
+
+def test_each_broadcast_push_is_logged_at_its_answer_for_the_next_command(
+    project: Project,
+) -> None:
+    core = EmulatorCore(db_path=project.root / ".pushctl" / "emulator.db")
+    try:
+        received = [
+            datetime.fromisoformat(entry["time"]).timestamp()
+            for entry in core.ledger()
+            if entry["path"] == PUSH_APP and entry["ret_code"] == 0
+        ]
+    finally:
+        core.close()
+    with open_store("sqlite:.pushctl/state.db", base_dir=project.root) as store:
+        logged = store.calls_since("shop-android", PUSH_APP, 0.0)
+
+    # One entry per push the fixture's apply sent, each no earlier than TPNS took it in: a
+    # rerun or another job spaces its first push from there, and TPNS sees at least 1 s.
+    assert len(received) == 3
+    assert len(logged) == 3
+    assert all(answered >= taken for answered, taken in zip(logged, received, strict=True))

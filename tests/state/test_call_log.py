@@ -219,3 +219,55 @@ def test_a_refused_reservation_is_not_reported() -> None:
     with pytest.raises(QuotaExceeded):
         ledger.reserve(GET_PUSH_RECORD)
     assert heard == []
+
+
+# -- broadcast pushes: spaced from the previous push's answer, across commands -----------------
+
+
+def test_a_moved_call_is_logged_at_its_answer_only(store: StateStore) -> None:
+    store.record_calls("shop-android", PUSH_APP, [NOW - 5, NOW - 0.4])
+    store.record_calls("shop-ios", PUSH_APP, [NOW - 0.4])
+
+    store.move_call("shop-android", PUSH_APP, sent_at=NOW - 0.4, answered_at=NOW - 0.1)
+
+    assert store.calls_since("shop-android", PUSH_APP, 0.0) == [NOW - 5, NOW - 0.1]
+    assert store.calls_since("shop-ios", PUSH_APP, 0.0) == [NOW - 0.4]
+
+
+def test_a_moved_call_missing_from_the_log_is_logged_at_its_answer(store: StateStore) -> None:
+    store.move_call("shop-android", PUSH_APP, sent_at=NOW - 0.4, answered_at=NOW - 0.1)
+
+    assert store.calls_since("shop-android", PUSH_APP, 0.0) == [NOW - 0.1]
+
+
+def test_the_next_command_spaces_its_push_from_the_last_answer(store: StateStore) -> None:
+    clock = Clock()
+    first = QuotaLedger(clock, app="1500001048")
+    first.on_reserve = lambda path, at: store.record_calls("shop-android", path, [at])
+    first.on_settle = lambda path, sent, answered: store.move_call(
+        "shop-android", path, sent_at=sent, answered_at=answered
+    )
+    first.reserve(PUSH_APP)
+    clock.now += 0.3  # the answer comes 0.3 s after the push left; then the process dies
+    first.settle(PUSH_APP)
+
+    clock.now += 0.8  # a rerun, 1.1 s after the send but 0.8 s after the answer
+    second = QuotaLedger(clock, app="1500001048")
+    second.preload(PUSH_APP, store.calls_since("shop-android", PUSH_APP, clock() - 1.0))
+
+    assert second.remaining(PUSH_APP) == 0
+    assert second.resets_at(PUSH_APP) == NOW + 0.3 + 1.0
+
+
+def test_settle_reports_a_moved_reservation_and_nothing_else() -> None:
+    clock = Clock()
+    moves: list[tuple[str, float, float]] = []
+    ledger = QuotaLedger(clock, on_settle=lambda *move: moves.append(move))
+    ledger.settle(PUSH_APP)  # nothing reserved yet
+    ledger.reserve(PUSH_APP)
+    ledger.settle(PUSH_APP)  # answered the same instant: nothing moved
+    clock.now += 0.25
+    ledger.settle(PUSH_APP)
+
+    assert moves == [(PUSH_APP, NOW, NOW + 0.25)]
+    assert ledger.resets_at(PUSH_APP) == NOW + 1.25
