@@ -35,7 +35,14 @@ async def test_a_stop_records_its_request_and_reports_the_call_it_made(harness: 
     assert (outcome.ok, outcome.detail) == (True, "stop_push_msg ok")
     records = [r.entry for r in harness.store.audit_records()]
     [intent] = [e for e in records if e.kind == "intent" and e.what.action == "stop"]
-    assert intent.what.request == {"path": STOP_PATH, "body": {"pushId": binding.push_id}}
+    # The intent names the task-call record that state keeps for it, now closed as done.
+    [(call, result)] = harness.store.task_calls()
+    assert (call.path, call.push_id, result) == (STOP_PATH, binding.push_id, "done")
+    assert intent.what.request == {
+        "path": STOP_PATH,
+        "body": {"pushId": binding.push_id},
+        "call_id": call.call_id,
+    }
 
 
 async def test_a_stop_failed_below_the_envelope_is_recorded_with_code_minus_one(

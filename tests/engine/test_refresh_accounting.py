@@ -39,7 +39,9 @@ async def test_each_app_read_logs_its_strategy_and_expected_calls(
     caplog.clear()
     await harness.plan(refresh="all")
     lines = [r.getMessage() for r in caplog.records if r.name == "reconciler.engine.refresh"]
-    assert lines == ["refresh: 1 task(s) by single reads, 1 call(s) expected"]
+    assert lines == [
+        "refresh: 1 task(s) by 1 single read(s), 0 range(s) of 0 page(s), 1 call(s) expected"
+    ]
 
 
 class Quota:
@@ -151,9 +153,11 @@ async def test_reads_carry_the_date_state_recorded_for_their_push(harness: Harne
     await harness.plan_and_apply()
     state = harness.store.snapshot()
     [(address, binding)] = state.bindings.items()
-    reads, known = select_reads(harness.desired(), state, "all")
-    assert known == {}
-    assert reads == {
+    window = HorizonWindow.at(harness.now(), utc_offset="+08:00")
+    selection = select_reads(harness.desired(), state, "all", window)
+    assert selection.known == {}
+    assert selection.past_horizon == 0
+    assert selection.reads == {
         ANDROID: [ReadTarget(address=address, push_id=binding.push_id, known_date=binding.date)]
     }
     assert binding.date is not None
