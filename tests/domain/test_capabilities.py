@@ -86,43 +86,54 @@ def test_android_stop_and_recall_accept_all_tag_account_list_and_package_account
     assert (recall_refusal(android, audience) is None) is stoppable
 
 
-def test_refusals_name_what_is_allowed_and_what_to_declare_instead() -> None:
-    android, ios = _app("android", recall=True), _app("ios", recall=True)
+ANDROID, IOS = _app("android", recall=True), _app("ios", recall=True)
+
+
+def test_a_refused_schedule_names_the_audiences_that_can_be() -> None:
     assert can_schedule("token") == (
         "audience_type 'token' cannot be scheduled; only all, tag and package_account_push"
     )
-    assert cancel_refusal("account") == Refusal(
-        "cancel.audience",
-        "audience_type 'account' cannot be cancelled; "
-        "only all, tag and package_account_push tasks are scheduled",
-    )
-    override = override_refusal("token_list")
-    assert override is not None
-    assert (override.code, override.message) == (
-        "override.audience",
-        "audience_type 'token_list' has no collapse id and cannot be overridden; "
-        "only all, tag and package_account_push; declare `state: stopped` instead",
-    )
-    stop = stop_refusal(android, "token")
-    assert stop is not None
-    assert (stop.code, stop.message) == (
-        "stop.audience",
-        "audience_type 'token' cannot be terminated; "
-        "only all, tag, account_list and package_account_push",
-    )
-    recall = recall_refusal(android, "account")
-    assert recall is not None
-    assert (recall.code, recall.message) == (
-        "recall.audience",
-        "audience_type 'account' cannot be recalled; "
-        "only all, tag, account_list and package_account_push",
-    )
-    ios_stop = stop_refusal(ios, "all")
-    assert ios_stop is not None
-    assert (ios_stop.code, ios_stop.message) == (
-        "stop.ios",
-        "TPNS cannot terminate tasks of iOS apps; declare an override or leave it active",
-    )
+
+
+@pytest.mark.parametrize(
+    ("refusal", "code", "message"),
+    [
+        (
+            cancel_refusal("account"),
+            "cancel.audience",
+            "audience_type 'account' cannot be cancelled; "
+            "only all, tag and package_account_push tasks are scheduled",
+        ),
+        (
+            override_refusal("token_list"),
+            "override.audience",
+            "audience_type 'token_list' has no collapse id and cannot be overridden; "
+            "only all, tag and package_account_push; declare `state: stopped` instead",
+        ),
+        (
+            stop_refusal(ANDROID, "token"),
+            "stop.audience",
+            "audience_type 'token' cannot be terminated; "
+            "only all, tag, account_list and package_account_push",
+        ),
+        (
+            recall_refusal(ANDROID, "account"),
+            "recall.audience",
+            "audience_type 'account' cannot be recalled; "
+            "only all, tag, account_list and package_account_push",
+        ),
+        (
+            stop_refusal(IOS, "all"),
+            "stop.ios",
+            "TPNS cannot terminate tasks of iOS apps; declare an override or leave it active",
+        ),
+    ],
+    ids=["cancel", "override", "stop", "recall", "stop-ios"],
+)
+def test_refusals_name_what_is_allowed_and_what_to_declare_instead(
+    refusal: Refusal | None, code: str, message: str
+) -> None:
+    assert refusal == Refusal(code, message)
 
 
 def test_recall_is_refused_for_every_audience_until_the_app_enables_it() -> None:
