@@ -17,7 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from reconciler.engine.refresh import HORIZON, SCHEDULE_AHEAD, RecordReader
+from reconciler.engine.live_catalog import HORIZON, HorizonWindow
+from reconciler.engine.refresh import RecordReader
 from reconciler.errors import PushctlError
 from reconciler.records import LiveStatus, LiveTask
 from reconciler.tpns.errors import PushIdNotFound
@@ -74,11 +75,9 @@ async def read_tasks(
                     hint="TPNS keeps records for about a month; check the id and the app",
                 ) from exc
         return found
-    zone = datetime.strptime(utc_offset, "%z").tzinfo
-    oldest = (now - HORIZON).astimezone(zone).date()  # TPNS refuses an older startDate
-    start = max(since, oldest) if since else oldest
-    end = (now + SCHEDULE_AHEAD).astimezone(zone).date()
-    return await reader.list_push_records(start_date=start, end_date=end)
+    window = HorizonWindow.at(now, utc_offset=utc_offset)  # TPNS refuses an older startDate
+    start = max(since, window.start_date) if since else window.start_date
+    return await reader.list_push_records(start_date=start, end_date=window.end_date)
 
 
 def to_manifests(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from reconciler.domain.body import content_digest
 from reconciler.domain.recognition import same_content
-from reconciler.engine.refresh import HORIZON
+from reconciler.engine.live_catalog import HORIZON, SCHEDULE_AHEAD, HorizonWindow
 from reconciler.errors import PushctlError
 from reconciler.records import Intent, LiveTask, StateSnapshot, TaskBinding
 
@@ -111,13 +111,13 @@ class IntentLookup:
     async def _candidates(self, intent: Intent) -> list[LiveTask]:
         client = self.clients[intent.app]
         # TPNS dates are wall dates in its zone, which can be a day ahead of the UTC date.
-        zone = datetime.strptime(self.utc_offset, "%z").tzinfo
+        window = HorizonWindow.at(self.now(), utc_offset=self.utc_offset)  # TPNS keeps a month
         start = max(
-            (self._earliest(intent) - timedelta(days=1)).astimezone(zone).date(),
-            (self.now() - HORIZON).astimezone(zone).date(),  # TPNS keeps a month
+            (self._earliest(intent) - timedelta(days=1)).astimezone(window.zone).date(),
+            window.start_date,
         )
-        latest = max(self.now(), intent.created_at + timedelta(days=90)) + CLOCK_TOLERANCE
-        end = latest.astimezone(zone).date()
+        latest = max(self.now(), intent.created_at + SCHEDULE_AHEAD) + CLOCK_TOLERANCE
+        end = latest.astimezone(window.zone).date()
         try:
             return await client.list_push_records(start_date=start, end_date=end)
         except PushctlError as exc:

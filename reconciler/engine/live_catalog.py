@@ -11,12 +11,13 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from itertools import accumulate
 from typing import Protocol
 
 from reconciler.domain.capabilities import RECORD_HORIZON
 from reconciler.domain.duplicate_guard import LiveCatalog
+from reconciler.domain.planning_context import MAX_SCHEDULE_AHEAD
 from reconciler.errors import PushctlError
 from reconciler.records import LiveTask, StateSnapshot
 
@@ -25,7 +26,7 @@ PAGE_SIZE = 200
 #: TPNS keeps push records for about a month.
 HORIZON = RECORD_HORIZON
 #: Scheduled tasks can be dated up to 90 days ahead.
-SCHEDULE_AHEAD = timedelta(days=90)
+SCHEDULE_AHEAD = MAX_SCHEDULE_AHEAD
 
 
 class RangeReader(Protocol):

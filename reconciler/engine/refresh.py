@@ -22,10 +22,8 @@ from reconciler.domain.duplicate_guard import LiveCatalog, needs_guard
 from reconciler.domain.manifest.models import DeclaredTask
 from reconciler.domain.plan import ApiUsage
 from reconciler.engine.live_catalog import (
-    HORIZON,
     PAGE_SIZE,
     RECORD_PATH,
-    SCHEDULE_AHEAD,
     DatedTasks,
     HorizonWindow,
     estimated_catalog_pages,
@@ -42,7 +40,7 @@ from reconciler.tpns.errors import PushIdNotFound
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HORIZON", "PAGE_SIZE", "RECORD_PATH", "SCHEDULE_AHEAD", "refresh_live_tasks"]
+__all__ = ["PAGE_SIZE", "RECORD_PATH", "refresh_live_tasks"]
 
 RefreshMode = Literal["auto", "all"]
 
@@ -72,8 +70,6 @@ class RefreshResult:
     lower_bound: int = 0
     #: Per app with a task state does not tie to a push: its live tasks, for the guard.
     catalogs: dict[str, LiveCatalog] = field(default_factory=dict)
-    #: Declared tasks not read because they are dated before TPNS's record horizon.
-    past_horizon: int = 0
 
     @property
     def usage(self) -> ApiUsage:
@@ -158,7 +154,7 @@ async def refresh_live_tasks(
     selection = select_reads(desired, state, mode, window)
     # An app without a client is not in pushctl.yaml: the planner reports it (app.unknown).
     reads = {app: targets for app, targets in selection.reads.items() if app in readers}
-    result = RefreshResult(live=dict(selection.known), past_horizon=selection.past_horizon)
+    result = RefreshResult(live=dict(selection.known))
     if selection.past_horizon:
         log.info("refresh: %d task(s) dated before the record horizon", selection.past_horizon)
     dated = DatedTasks.of(state, window)

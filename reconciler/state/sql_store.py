@@ -326,14 +326,20 @@ class SqlStateStore(TaskCallJournal, ABC):
 
     def move_call(self, app: str, path: str, *, sent_at: float, answered_at: float) -> None:
         with self._transaction(write=True):
+            # One call moves: others logged at the same instant (another job's) stay there.
+            [(same,)] = self._run(
+                "SELECT count(*) FROM pushctl_calls WHERE app = ? AND path = ? AND at = ?",
+                (app, path, float(sent_at)),
+            )
             self._run(
                 "DELETE FROM pushctl_calls WHERE app = ? AND path = ? AND at = ?",
                 (app, path, float(sent_at)),
             )
-            self._run(
-                "INSERT INTO pushctl_calls (app, path, at) VALUES (?, ?, ?)",
-                (app, path, float(answered_at)),
-            )
+            times = [float(sent_at)] * max(0, int(same) - 1) + [float(answered_at)]
+            for at in times:
+                self._run(
+                    "INSERT INTO pushctl_calls (app, path, at) VALUES (?, ?, ?)", (app, path, at)
+                )
 
     def calls_since(self, app: str, path: str, since: float) -> list[float]:
         with self._transaction(write=False):

@@ -102,8 +102,8 @@ class StateStore(Protocol):
     def move_call(self, app: str, path: str, *, sent_at: float, answered_at: float) -> None:
         """Move a logged call from the time it was sent to the time its answer came.
 
-        Durable when this returns; a call not in the log (pruned, or two at one instant) is logged
-        at `answered_at` all the same.
+        Durable when this returns. Of several calls logged at `sent_at`, one moves; a call not in
+        the log (pruned) is logged at `answered_at` all the same.
         """
         ...
 

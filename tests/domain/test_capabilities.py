@@ -51,6 +51,9 @@ def _app(platform: str = "android", *, recall: bool = False) -> AppConfig:
     )
 
 
+ANDROID, IOS = _app("android", recall=True), _app("ios", recall=True)
+
+
 def _task(status: LiveStatus, date: datetime, *, expire_time: int = 0) -> LiveTask:
     return LiveTask(
         push_id="42",
@@ -79,14 +82,10 @@ def test_android_stop_and_recall_accept_all_tag_account_list_and_package_account
     audience: str,
 ) -> None:
     stoppable = audience in {"all", "tag", "account_list", "package_account_push"}
-    android = _app("android", recall=True)
-    assert (can_stop(android, audience) is None) is stoppable
-    assert (can_recall(android, audience) is None) is stoppable
-    assert (stop_refusal(android, audience) is None) is stoppable
-    assert (recall_refusal(android, audience) is None) is stoppable
-
-
-ANDROID, IOS = _app("android", recall=True), _app("ios", recall=True)
+    assert (can_stop(ANDROID, audience) is None) is stoppable
+    assert (can_recall(ANDROID, audience) is None) is stoppable
+    assert (stop_refusal(ANDROID, audience) is None) is stoppable
+    assert (recall_refusal(ANDROID, audience) is None) is stoppable
 
 
 def test_a_refused_schedule_names_the_audiences_that_can_be() -> None:
@@ -149,9 +148,10 @@ def test_recall_is_refused_for_every_audience_until_the_app_enables_it() -> None
 
 
 def test_ios_apps_may_be_recalled_though_never_stopped() -> None:
-    ios = _app("ios", recall=True)
-    assert recall_refusal(ios, "tag") is None
-    assert can_stop(ios, "tag") is not None
+    assert recall_refusal(IOS, "tag") is None
+    refusal = stop_refusal(IOS, "tag")
+    assert refusal is not None
+    assert refusal.code == "stop.ios"
 
 
 @pytest.mark.parametrize("status", [LiveStatus.INIT, LiveStatus.WAIT])

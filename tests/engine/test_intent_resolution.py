@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.engine.intents import IntentResolver, matches
-from reconciler.engine.refresh import HORIZON
+from reconciler.engine.live_catalog import HORIZON
 from reconciler.errors import PushctlError
 from reconciler.records import Intent, LiveStatus, LiveTask, StateSnapshot, TaskBinding
 

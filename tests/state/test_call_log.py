@@ -271,3 +271,11 @@ def test_settle_reports_a_moved_reservation_and_nothing_else() -> None:
 
     assert moves == [(PUSH_APP, NOW, NOW + 0.25)]
     assert ledger.resets_at(PUSH_APP) == NOW + 1.25
+
+
+def test_of_two_calls_sent_at_one_instant_only_one_moves(store: StateStore) -> None:
+    store.record_calls("shop-android", PUSH_APP, [NOW - 0.4, NOW - 0.4])
+
+    store.move_call("shop-android", PUSH_APP, sent_at=NOW - 0.4, answered_at=NOW - 0.1)
+
+    assert store.calls_since("shop-android", PUSH_APP, 0.0) == [NOW - 0.4, NOW - 0.1]
