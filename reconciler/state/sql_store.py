@@ -26,7 +26,7 @@ from reconciler.state.audit import (
     stored_record,
 )
 from reconciler.state.audit_verify import AuditHead, AuditVerification, verify_chain
-from reconciler.state.call_journal import TaskCallJournal
+from reconciler.state.call_journal import INTENTS, TaskCallJournal
 
 SCHEMA_VERSION = "1"
 
@@ -219,27 +219,17 @@ class SqlStateStore(TaskCallJournal, ABC):
 
     def open_intent(self, intent: Intent) -> None:
         with self._transaction(write=True):
-            if self._run("SELECT 1 FROM pushctl_intents WHERE intent_id = ?", (intent.intent_id,)):
-                raise StateError(
-                    f"intent {intent.intent_id} for {intent.address} is already recorded",
-                    hint="each /v3/push/app call needs its own intent id",
-                )
-            self._run(
-                "INSERT INTO pushctl_intents (intent_id, app, address, doc) VALUES (?, ?, ?, ?)",
-                (intent.intent_id, intent.app, intent.address, intent.model_dump_json()),
+            self._journal_open(
+                INTENTS,
+                intent.intent_id,
+                app=intent.app,
+                address=intent.address,
+                doc=intent.model_dump_json(),
             )
 
     def close_intent(self, intent_id: str, *, push_id: str | None, outcome: str) -> None:
         with self._transaction(write=True):
-            rows = self._run(
-                "SELECT outcome FROM pushctl_intents WHERE intent_id = ?", (intent_id,)
-            )
-            if not rows or rows[0][0] is not None:
-                state = "unknown" if not rows else f"already closed ({rows[0][0]})"
-                raise StateError(
-                    f"intent {intent_id} is {state} in {self.location}",
-                    hint="close only intents listed by open_intents()",
-                )
+            self._journal_require_open(INTENTS, intent_id)
             self._run(
                 "UPDATE pushctl_intents SET push_id = ?, outcome = ?, closed_at = ? "
                 "WHERE intent_id = ?",
@@ -270,10 +260,8 @@ class SqlStateStore(TaskCallJournal, ABC):
             return self._open_intents(app)
 
     def _open_intents(self, app: str | None) -> list[Intent]:
-        sql = "SELECT doc FROM pushctl_intents WHERE outcome IS NULL"
-        rows = self._run(sql) if app is None else self._run(f"{sql} AND app = ?", (app,))
         return sorted(
-            (Intent.model_validate_json(doc) for (doc,) in rows),
+            (Intent.model_validate_json(doc) for doc in self._journal_open_docs(INTENTS, app)),
             key=lambda i: (i.created_at, i.intent_id),
         )
 
