@@ -16,10 +16,10 @@ import click
 
 from reconciler.cli.state_choice import state_option
 from reconciler.cli.state_cmd import no_binding, open_state, provenance, record_state_change
+from reconciler.engine.audit_trail import AuditTrail
 from reconciler.errors import AuditError, StateError
-from reconciler.records import Intent, TaskBinding, TaskCall
-from reconciler.state import AuditEntry, LockHolder, Provenance, StateStore, What, open_store
-from reconciler.state import Result as AuditResult
+from reconciler.records import Intent, TaskBinding
+from reconciler.state import LockHolder, StateStore, What, open_store
 
 
 @contextmanager
@@ -149,25 +149,19 @@ def resolve_calls(ctx: click.Context, address: str, *, done: bool) -> None:
             )
         with app_locked(store, calls[0].app) as (run_id, _):
             origin = provenance()
+            trail = AuditTrail(
+                store.append_audit,
+                run_id=run_id,
+                provenance=origin,
+                plan_digest=origin.why.plan_digest,
+                now=lambda: datetime.now(UTC),
+            )
             for call in calls:
-                store.close_call(
-                    call.call_id, outcome=verdict, record=by_hand(call, verdict, origin, run_id)
+                record = trail.call_outcome(
+                    call, ret_code=0, err_msg=f"resolved open call: {verdict}", resolved_by="hand"
                 )
+                store.close_call(call.call_id, outcome=verdict, record=record)
     click.echo(f"Resolved {len(calls)} open call(s) of {address}: {verdict}.")
-
-
-def by_hand(call: TaskCall, verdict: str, origin: Provenance, run_id: str) -> AuditEntry:
-    request = {"path": call.path, "call_id": call.call_id, "resolved_by": "hand"}
-    return AuditEntry(
-        kind="outcome",
-        run_id=run_id,
-        who=origin.who,
-        where=origin.where,
-        why=origin.why,
-        what=What(action=call.action, address=call.address, push_id=call.push_id, request=request),
-        when=datetime.now(UTC),
-        result=AuditResult(ret_code=0, err_msg=f"resolved open call: {verdict}"),
-    )
 
 
 def settle(store: StateStore, intent: Intent, push_id: str | None) -> None:

@@ -23,7 +23,7 @@ class AuditTrail:
         *,
         run_id: str,
         provenance: Provenance,
-        plan_digest: str,
+        plan_digest: str | None,
         now: Callable[[], datetime],
         secrets: Sequence[str] = (),
     ) -> None:
