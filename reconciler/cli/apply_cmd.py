@@ -118,7 +118,7 @@ def confirm(plan: Plan, auto_approve: bool) -> None:
 
 
 def report(result: ApplyReport) -> None:
-    for line in result.resolved_intents:
+    for line in (*result.resolved_intents, *result.resolved_calls):
         click.echo(f"Resolved: {line}")
     changed = len(result.succeeded)
     failed = result.failed

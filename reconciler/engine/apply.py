@@ -55,6 +55,8 @@ class ChangeOutcome:
 class ApplyReport:
     outcomes: list[ChangeOutcome] = field(default_factory=list)
     resolved_intents: list[str] = field(default_factory=list)
+    #: A line per stop, recall or cancel an earlier run left open: settled, or still unknown.
+    resolved_calls: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ChangeOutcome]:
@@ -227,7 +229,7 @@ class Executor:
         self.report.resolved_intents.extend(await resolver.resolve_open(apps))
         calls = CallResolver(self.store, self.audit, live or {})
         call_apps = {c.app for c in self.store.open_calls() if c.app in self.clients}
-        self.report.resolved_intents.extend(calls.resolve_open(sorted(call_apps)))
+        self.report.resolved_calls.extend(calls.resolve_open(sorted(call_apps)))
         self._done = {c.address: [] for c in changes}
         events = [asyncio.Event() for _ in changes]
         for change, event in zip(changes, events, strict=True):
@@ -241,11 +243,11 @@ class Executor:
                 for c, e in zip(changes, events, strict=True)
             )
         )
-        # Resolving an interrupted create binds or closes it: state moved even if nothing else did.
-        if self.report.resolved_intents or any(o.ok for o in self.report.outcomes):
-            app_of = {c.address: c.app for c in changes}
-            moved = {app_of[o.address] for o in self.report.outcomes if o.ok}
-            moved |= resolver.resolved_apps | calls.resolved_apps
+        # Settling an interrupted create or call moves state even if nothing else did.
+        app_of = {c.address: c.app for c in changes}
+        moved = {app_of[o.address] for o in self.report.outcomes if o.ok}
+        moved |= resolver.resolved_apps | calls.resolved_apps
+        if moved:
             self.store.bump_serial(sorted(moved))
         return self.report
 

@@ -103,7 +103,7 @@ async def test_a_call_tpns_made_is_recorded_done_by_the_next_run(
     report = await harness.apply(plan)
 
     found = f"done (found at next run: push {push_id} is {status})"
-    assert report.resolved_intents == [
+    assert report.resolved_calls == [
         f"{ADDRESS}: interrupted {action} of run {left_open.run_id}: {found}"
     ]
     assert harness.store.task_calls() == [(left_open, found)]
@@ -130,7 +130,7 @@ async def test_a_call_that_never_left_is_recorded_not_done_and_made_again(
     report = await harness.apply(await harness.plan())
 
     not_done = f"not done (found at next run: push {push_id} is PUSH_STARTED)"
-    assert report.resolved_intents[0].endswith(not_done)
+    assert report.resolved_calls[0].endswith(not_done)
     assert not report.failed
     [(first, first_outcome), (second, second_outcome)] = harness.store.task_calls()
     assert (first, first_outcome) == (left_open, not_done)
@@ -154,11 +154,14 @@ async def test_a_call_whose_task_cannot_be_read_stays_open_with_a_warning(
     harness.advance(timedelta(days=32).total_seconds())  # past TPNS's one-month record
 
     plan = await harness.plan()
+    serial = harness.store.snapshot().serial
     report = await harness.apply(plan)
 
     [left_open] = harness.store.open_calls()
     assert left_open.push_id == push_id
-    assert report.resolved_intents == [
+    assert harness.store.snapshot().serial == serial  # nothing settled: saved plans stay current
+    assert report.resolved_intents == []
+    assert report.resolved_calls == [
         f"{ADDRESS}: interrupted stop of run {left_open.run_id}: still unknown, push {push_id} "
         f"cannot be read; check push {push_id} in the TPNS console, then say what happened: "
         f"`pushctl state resolve {ADDRESS} --done` or `--not-done`"
