@@ -153,6 +153,28 @@ def adopted_manifest(
     )
 
 
+#: One seeded task's (desired state, TPNS status or None for not yet sent, scheduled, audience).
+TaskMix = Sequence[tuple[str, str | None, bool, str]]
+
+
+def seed_world(core: EmulatorCore, apps: Sequence[BenchApp], count: int, mix: TaskMix) -> list[str]:
+    """Seed `count` tasks round-robin over the apps, kinds by `mix[i % len(mix)]`; return one
+    adopting manifest per task."""
+    now = core.now()
+    documents: list[str] = []
+    for i in range(count):
+        app = apps[i % len(apps)]
+        state, status, scheduled, audience = mix[i % len(mix)]
+        created = now - timedelta(days=i % 25, hours=1, seconds=i % 3600)
+        send_at = now + timedelta(days=1 + i % 29, minutes=i % 600) if scheduled else None
+        body = push_body(
+            title=f"Deal {i}", content=f"Offer {i} ends soon", audience=audience, send_at=send_at
+        )
+        push_id = core.seed_task(app.access_id, body, status=status, created_at=created)
+        documents.append(adopted_manifest(f"task-{i:06d}", app.key, push_id, state=state))
+    return documents
+
+
 def created_manifest(name: str, app: str, *, title: str, content: str) -> str:
     """A PushTask that pushctl creates (tag audience, immediate)."""
     return (

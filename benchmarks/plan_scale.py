@@ -25,7 +25,7 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,18 +33,16 @@ import httpx
 from ruamel.yaml import YAML
 
 from benchmarks.emulated_world import (
-    BenchApp,
     CpuMeter,
     MeteredCore,
     bench_apps,
     bench_config,
     print_table,
-    push_body,
     register_apps,
+    seed_world,
     tpns_client,
     write_manifest_files,
 )
-from benchmarks.emulated_world import adopted_manifest as manifest_text
 from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.models import PushctlConfig
 from reconciler.domain.manifest.validate import validate_tasks
@@ -89,23 +87,6 @@ class Row:
     cold: Measured
     parse_cpu: float
     warm: Measured | None
-
-
-def seed_world(core: EmulatorCore, apps: Sequence[BenchApp], count: int) -> list[str]:
-    """Seed `count` tasks round-robin over the apps; return one manifest per task."""
-    now = core.now()
-    documents: list[str] = []
-    for i in range(count):
-        app = apps[i % len(apps)]
-        state, status, scheduled, audience = MIX[i % len(MIX)]
-        created = now - timedelta(days=i % 25, hours=1, seconds=i % 3600)
-        send_at = now + timedelta(days=1 + i % 29, minutes=i % 600) if scheduled else None
-        body = push_body(
-            title=f"Deal {i}", content=f"Offer {i} ends soon", audience=audience, send_at=send_at
-        )
-        push_id = core.seed_task(app.access_id, body, status=status, created_at=created)
-        documents.append(manifest_text(f"task-{i:06d}", app.key, push_id, state=state))
-    return documents
 
 
 def parse_only(paths: Sequence[Path]) -> float:
@@ -192,7 +173,7 @@ async def run_size(count: int, folder: Path, args: argparse.Namespace) -> Row:
     apps = bench_apps(args.apps)
     register_apps(core, apps, rate_limits=not args.no_rate_limits)
     started = time.perf_counter()
-    documents = seed_world(core, apps, count)
+    documents = seed_world(core, apps, count, MIX)
     paths = write_manifest_files(folder / "manifests", documents, files=args.files)
     print(
         f"N={count}: seeded {count} tasks over {len(apps)} app(s) and wrote {len(paths)} files "

@@ -32,7 +32,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.emulated_world import (
@@ -40,11 +39,10 @@ from benchmarks.emulated_world import (
     BenchApp,
     bench_apps,
     print_table,
-    push_body,
     register_apps,
+    seed_world,
     write_manifest_files,
 )
-from benchmarks.emulated_world import adopted_manifest as manifest_text
 from benchmarks.served import ChildRun, ServedEmulator, Spawner
 from reconciler.domain.plan import Plan
 from reconciler.emulator import EmulatorCore
@@ -123,22 +121,6 @@ def pushctl_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]
 
 
-def seed(core: EmulatorCore, apps: Sequence[BenchApp], count: int) -> list[str]:
-    now = core.now()
-    documents: list[str] = []
-    for i in range(count):
-        app = apps[i % len(apps)]
-        state, status, scheduled, audience = MIX[i % len(MIX)]
-        created = now - timedelta(days=i % 25, hours=1, seconds=i % 3600)
-        send_at = now + timedelta(days=1 + i % 29, minutes=i % 600) if scheduled else None
-        body = push_body(
-            title=f"Deal {i}", content=f"Offer {i} ends soon", audience=audience, send_at=send_at
-        )
-        push_id = core.seed_task(app.access_id, body, status=status, created_at=created)
-        documents.append(manifest_text(f"task-{i:06d}", app.key, push_id, state=state))
-    return documents
-
-
 def config_text(apps: Sequence[BenchApp], base_url: str) -> str:
     entries = "".join(
         f"  {app.key}:\n"
@@ -170,7 +152,7 @@ def prepare(root: Path, count: int, *, files: int, per_app: int, rate_limits: bo
     core = EmulatorCore(db)
     try:
         register_apps(core, apps, rate_limits=rate_limits)
-        documents = seed(core, apps, count)
+        documents = seed_world(core, apps, count, MIX)
     finally:
         core.close()
     paths = write_manifest_files(root / "manifests", documents, files=files)
