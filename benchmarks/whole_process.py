@@ -156,8 +156,22 @@ def prepare(root: Path, count: int, *, files: int, per_app: int, rate_limits: bo
     finally:
         core.close()
     paths = write_manifest_files(root / "manifests", documents, files=files)
+    return served_repository(root, apps, documents, paths, rate_limits=rate_limits)
+
+
+def served_repository(
+    root: Path,
+    apps: Sequence[BenchApp],
+    documents: list[str],
+    paths: list[Path],
+    *,
+    rate_limits: bool,
+) -> Repository:
+    """Serve the emulator seeded in `root/emulator.db` and point a `pushctl.yaml` at it."""
     emulator = ServedEmulator.start(
-        db, apps=[f"{app.access_id}:{SECRET}:android" for app in apps], rate_limits=rate_limits
+        root / "emulator.db",
+        apps=[f"{app.access_id}:{SECRET}:android" for app in apps],
+        rate_limits=rate_limits,
     )
     (root / "pushctl.yaml").write_text(config_text(apps, emulator.base_url), encoding="utf-8")
     return Repository(

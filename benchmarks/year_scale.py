@@ -39,7 +39,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.emulated_world import (
-    SECRET,
     BenchApp,
     bench_apps,
     print_table,
@@ -48,16 +47,14 @@ from benchmarks.emulated_world import (
     write_manifest_files,
 )
 from benchmarks.emulated_world import adopted_manifest as manifest_text
-from benchmarks.served import ServedEmulator, Spawner
 from benchmarks.whole_process import (
     Figure,
     PlanFigures,
     Repository,
-    child_env,
-    config_text,
     cycle_figures,
     measure_plan,
     pull_request_cycle,
+    served_repository,
 )
 from reconciler.emulator import EmulatorCore
 from reconciler.engine.live_catalog import HORIZON, PAGE_SIZE
@@ -153,21 +150,7 @@ def prepare(root: Path, args: argparse.Namespace) -> tuple[Repository, list[Year
     tasks = year_tasks(apps, args.tasks, unsettled=args.unsettled, now=datetime.now(UTC))
     documents = build(root, tasks, apps)
     paths = write_manifest_files(root / "manifests", documents, files=-(-len(documents) // 100))
-    emulator = ServedEmulator.start(
-        root / "emulator.db",
-        apps=[f"{app.access_id}:{SECRET}:android" for app in apps],
-        rate_limits=False,
-    )
-    (root / "pushctl.yaml").write_text(config_text(apps, emulator.base_url), encoding="utf-8")
-    repo = Repository(
-        root=root,
-        emulator=emulator,
-        paths=paths,
-        documents=documents,
-        spawner=Spawner(),
-        env=child_env(),
-    )
-    return repo, tasks
+    return served_repository(root, apps, documents, paths, rate_limits=False), tasks
 
 
 def expected_bound(tasks: Sequence[YearTask], now: datetime) -> tuple[int, int]:
@@ -177,8 +160,9 @@ def expected_bound(tasks: Sequence[YearTask], now: datetime) -> tuple[int, int]:
 
 
 def figures(tasks: Sequence[YearTask], plan: PlanFigures) -> list[Figure]:
-    readable, bound = expected_bound(tasks, datetime.now(UTC))
-    past = sum(1 for t in tasks if not t.readable(datetime.now(UTC)))
+    now = datetime.now(UTC)
+    readable, bound = expected_bound(tasks, now)
+    past = sum(1 for t in tasks if not t.readable(now))
     return [
         Figure("tasks", len(tasks), "-", None),
         Figure("  past the record horizon", past, "-", None),
