@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -80,27 +81,36 @@ async def test_an_unreachable_tpns_says_nothing_was_sent(fake_time: FakeTime) ->
     assert client.calls_made == {}
 
 
+@pytest.mark.parametrize(
+    ("path", "answer", "call"),
+    [
+        (GET_PUSH_RECORD, stats_reply([record(7)]), lambda c: c.get_push_record("7")),
+        (STOP_PUSH_MSG, {"ret_code": 0}, lambda c: c.stop_push_msg("42")),
+        ("/v3/push/app", OK_PUSH, lambda c: c.push_app(TOKEN_PUSH)),
+    ],
+    ids=["read", "stop", "push"],
+)
 async def test_each_retry_is_logged_with_path_attempt_cause_and_delay(
-    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    fake_time: FakeTime,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    answer: dict[str, Any],
+    call: Callable[[TpnsClient], Awaitable[object]],
 ) -> None:
-    tpns = ScriptedTpns(script=[httpx.ConnectError("refused")], default=stats_reply([record(7)]))
+    tpns = ScriptedTpns(script=[httpx.ConnectError("refused")], default=answer)
     caplog.set_level(logging.WARNING, logger="reconciler.tpns.client")
     async with make_client(tpns, fake_time) as client:
-        await client.get_push_record("7")
+        await call(client)
     assert [r.getMessage() for r in caplog.records] == [
-        f"TPNS {GET_PUSH_RECORD} attempt 1 of 4 failed (could not reach TPNS at {BASE} for "
-        f"{GET_PUSH_RECORD}: ConnectError: refused); retrying in 0.50 s"
+        f"TPNS {path} attempt 1 of 4 failed (could not reach TPNS at {BASE} for "
+        f"{path}: ConnectError: refused); retrying in 0.50 s"
     ]
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [httpx.ConnectError("refused"), {"ret_code": 1008004, "err_msg": "invoke service error"}],
-    ids=["connect", "1008004"],
-)
-async def test_a_retried_stop_is_logged_under_its_own_path(
-    fake_time: FakeTime, caplog: pytest.LogCaptureFixture, failure: Exception | dict[str, Any]
+async def test_a_stop_retried_on_a_tpns_error_code_is_logged_under_its_own_path(
+    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
+    failure = {"ret_code": 1008004, "err_msg": "invoke service error"}
     tpns = ScriptedTpns(script=[failure], default={"ret_code": 0})
     caplog.set_level(logging.WARNING, logger="reconciler.tpns.client")
     async with make_client(tpns, fake_time) as client:
@@ -148,17 +158,6 @@ async def test_a_task_missing_from_the_answer_says_to_check_the_id(fake_time: Fa
         f"TPNS {GET_PUSH_RECORD} returned no record for push id 7 of app 1500001048"
     )
     assert caught.value.hint == "check the pushId; TPNS only keeps tasks of the last month"
-
-
-async def test_a_push_retried_after_a_refused_connection_is_logged_under_its_path(
-    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
-) -> None:
-    tpns = ScriptedTpns(script=[httpx.ConnectError("refused")], default=OK_PUSH)
-    caplog.set_level(logging.WARNING, logger="reconciler.tpns.client")
-    async with make_client(tpns, fake_time) as client:
-        await client.push_app(TOKEN_PUSH)
-    [line] = [r.getMessage() for r in caplog.records]
-    assert line.startswith("TPNS /v3/push/app attempt 1 of 4 failed (could not reach TPNS")
 
 
 @pytest.mark.parametrize(("size", "allowed"), [(0, False), (1, True), (200, True), (201, False)])
