@@ -15,6 +15,7 @@ from datetime import date, datetime, tzinfo
 from itertools import accumulate
 from typing import Protocol
 
+from reconciler.domain.body import parse_utc_offset
 from reconciler.domain.capabilities import RECORD_HORIZON
 from reconciler.domain.duplicate_guard import LiveCatalog
 from reconciler.domain.planning_context import MAX_SCHEDULE_AHEAD
@@ -50,8 +51,7 @@ class HorizonWindow:
 
     @classmethod
     def at(cls, now: datetime, *, utc_offset: str) -> HorizonWindow:
-        zone = datetime.strptime(utc_offset, "%z").tzinfo
-        assert zone is not None  # %z always parses to a fixed offset
+        zone = parse_utc_offset(utc_offset)
         since, until = now - HORIZON, now + SCHEDULE_AHEAD
         return cls(
             since=since,
