@@ -7,6 +7,7 @@ are started by a small spawner process so that their peak RSS is their own (see 
 
 from __future__ import annotations
 
+import compileall
 import json
 import socket
 import subprocess
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+import reconciler
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,17 @@ class Spawner:
         self.process.wait(timeout=10)
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def compile_package() -> None:
+    """Write the bytecode of `reconciler` beside its sources, as installing a wheel does.
+
+    An editable checkout is read from source, and where PYTHONDONTWRITEBYTECODE is set (as on
+    some CI machines) every measured command would compile each of its modules again: about
+    0.1 s that no installed copy spends. compileall writes whatever that setting says and
+    skips the files that are current.
+    """
+    compileall.compile_dir(Path(reconciler.__file__).parent, quiet=1)
 
 
 def free_port() -> int:

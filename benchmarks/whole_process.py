@@ -12,6 +12,7 @@ PushTask manifests adopting them (about 100 multi-document files), serves the em
   whose convergence check ends it; a full plan after it is reported beside it;
 - start-up: `pushctl --help`, `pushctl version`, `pushctl validate` of one file.
 
+pushctl runs as installed: `reconciler`'s bytecode is written first (see `compile_package`).
 CPU (user + system) and peak RSS come from the OS (`os.wait4` of each child); each figure is
 the median of `--repeat` runs. Reads are the TPNS statistics calls the emulator accepted,
 beside the plan's lower bound. Rendering 10,000 changes (JSON, text, Markdown) is timed in
@@ -43,7 +44,7 @@ from benchmarks.emulated_world import (
     seed_world,
     write_manifest_files,
 )
-from benchmarks.served import ChildRun, ServedEmulator, Spawner
+from benchmarks.served import ChildRun, ServedEmulator, Spawner, compile_package
 from reconciler.domain.plan import Plan
 from reconciler.emulator import EmulatorCore
 from reconciler.render.json_out import render_plan_json
@@ -168,6 +169,7 @@ def served_repository(
     rate_limits: bool,
 ) -> Repository:
     """Serve the emulator seeded in `root/emulator.db` and point a `pushctl.yaml` at it."""
+    compile_package()
     emulator = ServedEmulator.start(
         root / "emulator.db",
         apps=[f"{app.access_id}:{SECRET}:android" for app in apps],

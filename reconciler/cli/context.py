@@ -74,6 +74,14 @@ class Workspace:
         about 25 ms, and httpx would load it once per client (per app)."""
         return httpx.create_ssl_context()
 
+    def tls_for(self, base_url: str) -> ssl.SSLContext:
+        """The shared context for an https endpoint. A plain-http one (an emulator on loopback)
+        never shakes hands: it gets a context that trusts no certificate, so no CA bundle is
+        loaded for it and a redirect to https could not be trusted either."""
+        if base_url.startswith("https://"):
+            return self.tls
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
     def now(self) -> datetime:
         """The current time; the embedded emulator's clock when one is in use."""
         for core in self.emulators.values():
@@ -139,7 +147,7 @@ class Workspace:
             clock=clock,
             utc_offset=self.config.tpns_utc_offset,
             quota=self.quota_for(app_key, clock, access_id=app.access_id),
-            tls=self.tls,
+            tls=self.tls_for(base_url),
         )
 
     def clients(self, app_keys: Sequence[str] | None = None) -> dict[str, TpnsClient]:

@@ -24,6 +24,12 @@ from reconciler.errors import PushctlError
 
 EXIT_USAGE = 64
 
+# httpx's package imports its own command-line client (click, rich and pygments: about a quarter
+# of `import httpx`) and puts a stub in its place when that import fails. pushctl never runs
+# httpx's client, so its process marks that module absent before any command imports httpx
+# (a None entry in sys.modules is how Python marks a module not importable).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 
 class CommandEntry(NamedTuple):
     target: str  # "module:attribute", imported only when the command runs

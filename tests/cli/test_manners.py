@@ -127,12 +127,13 @@ HEAVY_OURS = ("reconciler.engine", "reconciler.state", "reconciler.tpns", "recon
 
 
 def imported_after(args: list[str], cwd: Path) -> set[str]:
-    """The modules a fresh interpreter holds after running `pushctl ARGS`."""
+    """The modules a fresh interpreter holds after running `pushctl ARGS` (a None entry in
+    sys.modules marks a module absent, so it is left out)."""
     script = (
         "import json, sys\n"
         "from reconciler.cli.main import cli\n"
         f"cli.main(args={args!r}, prog_name='pushctl', standalone_mode=False)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -187,3 +188,26 @@ def test_unknown_app_points_at_metadata_app(project: Path, command: str) -> None
     assert "tasks.yaml:3:" in result.output  # metadata is a flow mapping on line 3
     assert "error[app.unknown]" in result.output
     assert "tasks.yaml:1:1" not in result.output
+
+
+def test_the_http_client_loads_without_its_command_line_tool(tmp_path: Path) -> None:
+    # httpx imports its own CLI (rich, pygments) unless that import fails; plan and apply
+    # never run it, and it is a quarter of httpx's import time.
+    script = (
+        "import json, sys\n"
+        "import reconciler.cli.main\n"
+        "import httpx\n"
+        "httpx.Client().close()\n"
+        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(json.loads(result.stdout.splitlines()[-1]))
+    assert "httpx" in modules
+    assert not modules & {"rich", "pygments", "httpx._main"}

@@ -1,9 +1,12 @@
-"""A command's TPNS clients share one TLS context: the CA bundle is loaded once, not per app."""
+"""A command's TPNS clients share one TLS context: the CA bundle is loaded once, not per app,
+and not at all for plain-http endpoints (an emulator on loopback)."""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,13 @@ SECRET_ENV = "PUSHCTL_TLS_TEST_SECRET"
 APPS = ("shop-android", "shop-ios", "news-android")
 
 
-def write_config(folder: Path) -> Path:
+def write_config(folder: Path, *, endpoint: str | None = None) -> Path:
+    where = f"    endpoint: {endpoint}\n" if endpoint else "    region: ap-guangzhou\n"
     entries = "".join(
         f"  {name}:\n"
         f'    accessId: "15000010{index:02d}"\n'
         f"    platform: {'ios' if 'ios' in name else 'android'}\n"
-        "    region: ap-guangzhou\n"
+        f"{where}"
         f"    secretKeyEnv: {SECRET_ENV}\n"
         for index, name in enumerate(APPS)
     )
@@ -31,9 +35,8 @@ def write_config(folder: Path) -> Path:
     return path
 
 
-def test_clients_of_several_apps_load_the_ca_bundle_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def ca_loads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     loads: list[object] = []
     real_load = ssl.SSLContext.load_verify_locations
 
@@ -42,7 +45,12 @@ def test_clients_of_several_apps_load_the_ca_bundle_once(
         real_load(self, *args, **kwargs)
 
     monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting_load)
-    config_path = write_config(tmp_path)
+    return loads
+
+
+@contextmanager
+def open_clients(tmp_path: Path, *, endpoint: str | None = None) -> Iterator[Workspace]:
+    config_path = write_config(tmp_path, endpoint=endpoint)
     config = load_config(config_path)
     workspace = Workspace(
         config=config,
@@ -53,8 +61,27 @@ def test_clients_of_several_apps_load_the_ca_bundle_once(
     clients = workspace.clients()
     try:
         assert sorted(clients) == sorted(APPS)
-        assert len(loads) == 1
+        yield workspace
     finally:
         for client in clients.values():
             asyncio.run(client.aclose())
         workspace.close()
+
+
+def test_clients_of_several_apps_load_the_ca_bundle_once(
+    tmp_path: Path, ca_loads: list[object]
+) -> None:
+    with open_clients(tmp_path):
+        assert len(ca_loads) == 1
+
+
+def test_plain_http_endpoints_load_no_ca_bundle_and_trust_nothing(
+    tmp_path: Path, ca_loads: list[object]
+) -> None:
+    with open_clients(tmp_path, endpoint="http://127.0.0.1:8080") as workspace:
+        assert ca_loads == []
+        context = workspace.tls_for("http://127.0.0.1:8080")
+        assert context.verify_mode is ssl.CERT_REQUIRED
+        assert context.check_hostname
+        assert context.cert_store_stats()["x509_ca"] == 0
+    assert workspace.tls_for("https://api.tpns.tencent.com").cert_store_stats()["x509_ca"] > 0
