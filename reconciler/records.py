@@ -42,7 +42,7 @@ SETTLED_STATUSES = frozenset(
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class LiveTask(Frozen):

@@ -50,7 +50,7 @@ MUTATING_ACTIONS = frozenset(
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ApiCall(_Frozen):

@@ -20,6 +20,11 @@ from reconciler.tpns.errors import MalformedResponse, api_error
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 #: TPNS's wall time, "%Y-%m-%d %H:%M:%S", as a pattern: `strptime` costs ~50 µs a call (it
 #: looks up the locale every time), a tenth of the CPU of reading a 10,000-task page.
+#: The record fields pushctl reads beyond those `LiveTask` normalises: where a task came from
+#: (`source`), its wall time as TPNS wrote it, and what recognising a created task compares
+#: (audience, echoed options). Keeping only these keeps a listing of 10,000 tasks small.
+KEPT_RAW_FIELDS = ("source", "date", "tagSet", "targetList", "uploadId", "pushConfig")
+
 _WALL_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 
 
@@ -86,7 +91,7 @@ def push_result(envelope: dict[str, Any], *, path: str) -> PushResult:
 
 
 def live_task(record: dict[str, Any], *, zone: timezone, path: str) -> LiveTask:
-    """Normalise one `pushRecordData[]` element, keeping the original in `raw`."""
+    """Normalise one `pushRecordData[]` element, keeping its `KEPT_RAW_FIELDS` in `raw`."""
     status_text = record.get("status")
     try:
         status = LiveStatus(str(status_text))
@@ -103,7 +108,7 @@ def live_task(record: dict[str, Any], *, zone: timezone, path: str) -> LiveTask:
         environment=str(record.get("environment") or ""),
         expire_time=_int(record.get("expireTime"), name="expireTime", path=path),
         collapse_id=_int(record.get("collapseID"), name="collapseID", path=path),
-        raw=dict(record),
+        raw={name: record[name] for name in KEPT_RAW_FIELDS if name in record},
     )
 
 

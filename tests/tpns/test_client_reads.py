@@ -28,7 +28,7 @@ async def test_single_read(fake_time: FakeTime) -> None:
     assert task.status is LiveStatus.STARTED
     assert task.date == datetime(2026, 11, 21, 1, 30, tzinfo=UTC)
     assert task.collapse_id == 12
-    assert task.raw["pushId"] == 133703
+    assert task.raw == {"date": "2026-11-21 09:30:00"}  # the fields pushctl reads, as sent
     assert client.calls_made == {GET_PUSH_RECORD: 1}
     assert client.quota.remaining(GET_PUSH_RECORD) == 199
 

@@ -103,7 +103,16 @@ def test_live_task_from_the_documented_sample() -> None:
     assert (task.push_type, task.message_type) == ("tag", "notify")
     assert (task.title, task.content, task.environment) == ("test title", "test content", "product")
     assert (task.expire_time, task.collapse_id) == (86400, 0)
-    assert task.raw == SAMPLE_RECORD
+    # Only the fields pushctl reads beyond the normalised ones are kept.
+    assert task.raw == {
+        "targetList": None,
+        "tagSet": SAMPLE_RECORD["tagSet"],
+        "uploadId": 0,
+        "pushConfig": {"android": None, "ios": None},
+        "date": "2026-11-21 09:30:00",
+    }
+    sourced = envelope.live_task({**SAMPLE_RECORD, "source": "api"}, zone=CST, path=PATH)
+    assert sourced.raw["source"] == "api"
 
 
 def test_live_task_string_id_and_collapse_id() -> None:

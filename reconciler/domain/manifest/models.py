@@ -25,7 +25,7 @@ class DesiredState(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Metadata(_Strict):
@@ -73,7 +73,7 @@ class PushTask(_Strict):
 class DeclaredTask(BaseModel):
     """A PushTask and where it was declared."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     task: PushTask
     file: str

@@ -54,7 +54,9 @@ MAX_TARGETS = 1000
 
 
 class PushModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=False, defer_build=True
+    )
 
 
 class TagItem(PushModel):

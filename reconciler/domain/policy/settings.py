@@ -19,7 +19,7 @@ _OFFSET = re.compile(r"^(UTC)?([+-])(\d\d):(\d\d)$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class LinkPolicy(_Strict):

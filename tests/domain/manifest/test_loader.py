@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +219,18 @@ def test_input_digest_is_stable_and_ignores_order_and_location(
     assert len(input_digest(together)) == 64
     changed = load_manifests(["-"], stdin=io.StringIO(dump(make_task("a", state="stopped"))))
     assert input_digest(changed) != input_digest(together[:1])
+
+
+def test_input_digest_is_the_sha256_of_one_canonical_json_array(
+    tmp_path: Path, make_task: Any
+) -> None:
+    # Hashed a task at a time, the bytes must still be those of the whole sorted array, so a
+    # plan saved by an earlier pushctl keeps matching the same manifests.
+    write(tmp_path, "t.yaml", dump(make_task("c"), make_task("a", state="stopped"), make_task("b")))
+    tasks = load_manifests([tmp_path / "t.yaml"])
+    payload = [
+        declared.task.model_dump(mode="json", by_alias=True)
+        for declared in sorted(tasks, key=lambda declared: declared.address)
+    ]
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert input_digest(tasks) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
