@@ -54,8 +54,7 @@ MAX_TARGETS = 1000
 
 
 class PushModel(BaseModel):
-    # defer_build: a model's validator is built on its first use, so a command builds only
-    # the models it uses (`pushctl validate` never builds the plan's or the state's).
+    # defer_build: validators are built on first use, as `reconciler.records.Frozen` says.
     model_config = ConfigDict(
         extra="forbid", strict=True, frozen=True, populate_by_name=False, defer_build=True
     )

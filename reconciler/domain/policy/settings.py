@@ -19,8 +19,7 @@ _OFFSET = re.compile(r"^(UTC)?([+-])(\d\d):(\d\d)$")
 
 
 class _Strict(BaseModel):
-    # defer_build: a model's validator is built on its first use, so a command builds only
-    # the models it uses (`pushctl validate` never builds the plan's or the state's).
+    # defer_build: validators are built on first use, as `reconciler.records.Frozen` says.
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
