@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.records import Intent, TaskBinding, TaskCall
+from reconciler.records import Intent, TaskBinding
 from reconciler.state import LockHolder
 from reconciler.state.sqlite import SqliteStateStore
 
