@@ -1,11 +1,13 @@
 """How fast `apply` makes overrides and stops against a paced, slow TPNS, and whether it is legal.
 
-It seeds started broadcast tasks in an emulator served on loopback (rate limits ON, a 20 ms
-latency fault on every API path), writes manifests declaring 200 of them overridden by new
-tasks and 2,000 stopped, plans with build_plan and applies with run_apply (SQLite state in a temp
-dir). Per class it prints count, wall time and achieved rate beside the bound: broadcast pushes
-1/s per app for overrides; stops x latency / concurrency for stops (ratio target <= 1.25). It
-then checks the emulator's ledger: exactly one /v3/push/app per override, no 1008028.
+It seeds started broadcast tasks in an emulator's file, serves it with `pushctl emulator serve`
+in its own process on loopback (rate limits ON, a 20 ms latency fault on every API path), writes
+manifests declaring 200 of them overridden by new tasks and 2,000 stopped, plans with build_plan
+and applies with run_apply (SQLite state in a temp dir). Per class it prints count, wall time and
+achieved rate beside the bound: broadcast pushes 1/s per app for overrides; stops x latency /
+concurrency for stops (ratio target <= 1.25), and the CPU a stop took on each side (this
+process, and the emulator's from /proc). It then checks the emulator's ledger: exactly one
+/v3/push/app per override, no 1008028.
 
     .venv/bin/python -m benchmarks.apply_scale                          # 200 overrides: >= 200 s
     .venv/bin/python -m benchmarks.apply_scale --overrides 5 --stops 200   # quick run
