@@ -1,11 +1,13 @@
 """How fast `apply` makes overrides and stops against a paced, slow TPNS, and whether it is legal.
 
-It seeds started broadcast tasks in an emulator served on loopback (rate limits ON, a 20 ms
-latency fault on every API path), writes manifests declaring 200 of them overridden by new
-tasks and 2,000 stopped, plans with build_plan and applies with run_apply (SQLite state in a temp
-dir). Per class it prints count, wall time and achieved rate beside the bound: broadcast pushes
-1/s per app for overrides; stops x latency / concurrency for stops (ratio target <= 1.25). It
-then checks the emulator's ledger: exactly one /v3/push/app per override, no 1008028.
+It seeds started broadcast tasks in an emulator's file, serves it with `pushctl emulator serve`
+in its own process on loopback (rate limits ON, a 20 ms latency fault on every API path), writes
+manifests declaring 200 of them overridden by new tasks and 2,000 stopped, plans with build_plan
+and applies with run_apply (SQLite state in a temp dir). Per class it prints count, wall time and
+achieved rate beside the bound: broadcast pushes 1/s per app for overrides; stops x latency /
+concurrency for stops (ratio target <= 1.25), and the CPU a stop took on each side (this
+process, and the emulator's from /proc). It then checks the emulator's ledger: exactly one
+/v3/push/app per override, no 1008028.
 
     .venv/bin/python -m benchmarks.apply_scale                          # 200 overrides: >= 200 s
     .venv/bin/python -m benchmarks.apply_scale --overrides 5 --stops 200   # quick run
@@ -15,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import os
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -38,12 +43,12 @@ from benchmarks.emulated_world import (
     write_manifest_files,
 )
 from benchmarks.emulated_world import adopted_manifest as adopted
+from benchmarks.served import ServedEmulator
 from reconciler.domain.manifest.loader import load_manifests
 from reconciler.domain.manifest.models import PushctlConfig
 from reconciler.domain.manifest.validate import validate_tasks
 from reconciler.domain.plan import Action, Plan
 from reconciler.emulator import EmulatorCore
-from reconciler.emulator.server import running_server
 from reconciler.engine.apply import ApplyOptions, ApplyReport, ChangeOutcome
 from reconciler.engine.apply_session import ApplyRun, run_apply
 from reconciler.engine.planning import PlanRequest, build_plan
@@ -58,16 +63,53 @@ RATIO_TARGET = 1.25
 CONCURRENCY = ApplyOptions(run_id="", now=lambda: datetime.now(UTC)).concurrency
 
 
+@dataclass(frozen=True)
+class CpuClock:
+    """CPU seconds used so far by this process (pushctl's side) and by the served emulator."""
+
+    emulator_pid: int
+
+    def read(self) -> tuple[float, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime, process_cpu(self.emulator_pid)
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process, from /proc (Linux; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_call(before: tuple[float, float], after: tuple[float, float], calls: int) -> str:
+    """pushctl's and the emulator's CPU per call between two readings of a CpuClock."""
+    ours, theirs = ((b - a) * 1000 / max(calls, 1) for a, b in zip(before, after, strict=True))
+    return f"CPU per stop: {ours:.2f} ms here, {theirs:.2f} ms in the emulator"
+
+
 @dataclass
 class Timeline:
-    """When each outcome arrived, relative to the start of apply."""
+    """When each outcome arrived, relative to the start of apply, and the CPU the stops took."""
 
+    cpu: CpuClock
+    stops: int
     started: float = field(default_factory=time.perf_counter)
     times: dict[Action, list[float]] = field(default_factory=dict)
     failed: Counter[str] = field(default_factory=Counter)
+    cpu_at_start: tuple[float, float] = (0.0, 0.0)
+    cpu_at_last_stop: tuple[float, float] = (0.0, 0.0)
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+        self.cpu_at_start = self.cpu.read()
 
     def record(self, outcome: ChangeOutcome) -> None:
-        self.times.setdefault(outcome.action, []).append(time.perf_counter() - self.started)
+        times = self.times.setdefault(outcome.action, [])
+        times.append(time.perf_counter() - self.started)
+        if outcome.action is Action.STOP and len(times) == self.stops:
+            self.cpu_at_last_stop = self.cpu.read()
         if not outcome.ok:
             self.failed[f"{outcome.action.value}: {outcome.detail.splitlines()[0][:120]}"] += 1
 
@@ -85,17 +127,21 @@ def seed_undeclared(core: EmulatorCore, app: BenchApp, count: int) -> list[str]:
     ]
 
 
-async def bare_stops(client: TpnsClient, push_ids: Sequence[str]) -> float:
-    """Stops sent by the client alone, CONCURRENCY at a time: the emulator's own ceiling."""
+async def bare_stops(
+    client: TpnsClient, push_ids: Sequence[str], cpu: CpuClock
+) -> tuple[float, str]:
+    """Stops sent by the client alone, CONCURRENCY at a time: wall time and CPU per stop."""
     slots = asyncio.Semaphore(CONCURRENCY)
 
     async def stop(push_id: str) -> None:
         async with slots:
             await client.stop_push_msg(push_id)
 
+    before = cpu.read()
     started = time.perf_counter()
     await asyncio.gather(*(stop(p) for p in push_ids))
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    return wall, cpu_per_call(before, cpu.read(), len(push_ids))
 
 
 def seed_world(
@@ -146,9 +192,8 @@ async def make_plan(
 
 
 async def apply(
-    plan: Plan, config: PushctlConfig, clients: dict[str, TpnsClient], core: EmulatorCore
-) -> tuple[ApplyReport | None, Timeline, str]:
-    timeline = Timeline()
+    plan: Plan, config: PushctlConfig, clients: dict[str, TpnsClient], timeline: Timeline
+) -> tuple[ApplyReport | None, str]:
     run = ApplyRun(
         run_id="bench-apply",
         holder=LockHolder.new(
@@ -160,12 +205,12 @@ async def apply(
         on_outcome=timeline.record,
     )
     with open_store(config.state, base_dir=Path.cwd()) as store:
-        timeline.started = time.perf_counter()
+        timeline.start()
         try:
             report = await run_apply(plan, store=store, clients=clients, run=run)
         except PushctlError as exc:
-            return None, timeline, f"{type(exc).__name__}: {exc}"
-    return report, timeline, ""
+            return None, f"{type(exc).__name__}: {exc}"
+    return report, ""
 
 
 def utc_now() -> datetime:
@@ -219,24 +264,33 @@ def ledger_checks(core: EmulatorCore, plan: Plan) -> list[str]:
 
 
 async def run(args: argparse.Namespace, folder: Path) -> None:
-    core = EmulatorCore(db_path=folder / "emulator.db")
+    db = folder / "emulator.db"
+    core = EmulatorCore(db_path=db)
     apps = bench_apps(args.apps)
     register_apps(core, apps, rate_limits=True)
     documents = seed_world(core, apps, overrides=args.overrides, stops=args.stops)
     baseline_ids = seed_undeclared(core, apps[0], args.baseline)
     write_manifest_files(folder / "manifests", documents, files=args.files)
     latency = args.latency_ms / 1000
-    with running_server(core) as base_url:
+    # Served from its own process, as TPNS is: its CPU is not taken from pushctl's. This core
+    # stays open on the same file to read the ledger at the end.
+    emulator = ServedEmulator.start(db, apps=[], rate_limits=True)
+    try:
+        base_url = emulator.base_url
         set_latency(base_url, args.latency_ms)
         config = bench_config(apps, endpoint=base_url, state_file=folder / "state.db")
         clients = {app.key: tpns_client(app, base_url=base_url) for app in apps}
+        cpu = CpuClock(emulator.process.pid)
         try:
-            baseline = await bare_stops(clients[apps[0].key], baseline_ids)
-            await measure(args, folder, config, clients, core, latency)
+            baseline = await bare_stops(clients[apps[0].key], baseline_ids, cpu)
+            timeline = Timeline(cpu=cpu, stops=args.stops)
+            await measure(args, folder, config, clients, core, timeline)
             print_baseline(args, baseline, latency)
         finally:
             for client in clients.values():
                 await client.aclose()
+    finally:
+        emulator.stop()
     core.close()
 
 
@@ -246,8 +300,9 @@ async def measure(
     config: PushctlConfig,
     clients: dict[str, TpnsClient],
     core: EmulatorCore,
-    latency: float,
+    timeline: Timeline,
 ) -> None:
+    latency = args.latency_ms / 1000
     started = time.perf_counter()
     plan = await make_plan(folder / "manifests", config, clients, core)
     summary = {k: v for k, v in sorted(plan.summary.items()) if v}
@@ -261,7 +316,7 @@ async def measure(
         f"({args.stops} x {args.latency_ms:g} ms / concurrency {CONCURRENCY})\n",
         flush=True,
     )
-    report, timeline, failure = await apply(plan, config, clients, core)
+    report, failure = await apply(plan, config, clients, timeline)
     total = time.perf_counter() - timeline.started
     if failure:
         print(f"apply FAILED before or outside the changes: {failure}")
@@ -290,6 +345,9 @@ async def measure(
     ]
     print_table(["class", "count", "wall s", "rate", "limit", "bound s", "wall/bound"], rows)
     print(f"\nstop target: wall/bound <= {RATIO_TARGET}; override bound = (overrides - 1) x 1 s")
+    if timeline.cpu_at_last_stop != (0.0, 0.0):
+        spent = cpu_per_call(timeline.cpu_at_start, timeline.cpu_at_last_stop, args.stops)
+        print(f"apply to its last stop: {spent} (adopts and pushes of the window included)")
     if report is not None:
         print(f"outcomes: {len(report.succeeded)} ok, {len(report.failed)} failed")
     for detail, count in timeline.failed.most_common(5):
@@ -302,8 +360,9 @@ async def measure(
         print(f"fresh plan after apply: {left or 'empty'}; reads {after.api_usage.calls}")
 
 
-def print_baseline(args: argparse.Namespace, wall: float, latency: float) -> None:
-    """The same stops without the engine: what the emulator itself allows."""
+def print_baseline(args: argparse.Namespace, baseline: tuple[float, str], latency: float) -> None:
+    """The same stops without the engine: what the client and the emulator allow by themselves."""
+    wall, spent = baseline
     if not args.baseline:
         return
     bound = args.baseline * latency / CONCURRENCY
@@ -311,7 +370,7 @@ def print_baseline(args: argparse.Namespace, wall: float, latency: float) -> Non
     print(
         f"\nbaseline (before apply): {args.baseline} stops by a bare TpnsClient, "
         f"{CONCURRENCY} at a time: {wall:.2f} s, {args.baseline / wall:.1f}/s; "
-        f"network bound {bound:.2f} s; wall/bound {ratio}"
+        f"network bound {bound:.2f} s; wall/bound {ratio}; {spent}"
     )
 
 

@@ -4,12 +4,17 @@ The listening socket is bound before uvicorn starts, so the port (even port 0) i
 early connections wait in the backlog instead of being refused; no readiness polling is needed.
 Any host may be bound (a CI service container listens on 0.0.0.0); the admin surface then stays
 loopback-only unless an admin token opens it (see `app.py`).
+
+It is served by httptools' C parser on uvloop (both dependencies of pushctl; uvloop is not built
+for Windows, where asyncio's own loop serves): h11 on asyncio spent about half as much CPU
+again per call.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +23,9 @@ import uvicorn
 
 from reconciler.emulator.app import create_app
 from reconciler.emulator.core import EmulatorCore
+
+HTTP_PROTOCOL = "httptools"
+EVENT_LOOP = "asyncio" if sys.platform == "win32" else "uvloop"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -32,7 +40,10 @@ def is_loopback_host(host: str) -> bool:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Named IPPROTO_TCP, not 0: accepted sockets inherit it, and asyncio sets TCP_NODELAY only
+    # on sockets that name it. Without it each answer's body waited for the client's delayed
+    # ACK of its head: about 40 ms per call on loopback.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -51,7 +62,14 @@ def _base_url(sock: socket.socket) -> str:
 
 def _server(core: EmulatorCore, admin_token: str | None) -> uvicorn.Server:
     app = create_app(core, admin_token=admin_token)
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        http=HTTP_PROTOCOL,
+        loop=EVENT_LOOP,
+    )
     return uvicorn.Server(config)
 
 

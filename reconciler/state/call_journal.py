@@ -47,6 +47,14 @@ class WriteAheadJournal(ABC):
     @abstractmethod
     def _run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    def _write_ahead(self) -> AbstractContextManager[None]:
+        """The write transaction of a write-ahead record: on the disk when it commits.
+
+        A backend whose every commit reaches the disk needs nothing more; SQLite flushes only
+        these commits (see sqlite.py).
+        """
+        return self._transaction(write=True)
+
     def _journal_open(
         self, journal: JournalTable, key: str, *, app: str, address: str, doc: str
     ) -> None:
@@ -85,8 +93,8 @@ class TaskCallJournal(WriteAheadJournal):
     def _append_audit(self, record: AuditEntry) -> StoredAuditRecord: ...
 
     def open_call(self, call: TaskCall) -> None:
-        """Record a stop, recall or cancel about to leave; durable when this returns."""
-        with self._transaction(write=True):
+        """Record a stop, recall or cancel about to leave; on the disk when this returns."""
+        with self._write_ahead():
             self._journal_open(
                 TASK_CALLS,
                 call.call_id,

@@ -218,7 +218,7 @@ class SqlStateStore(TaskCallJournal, ABC):
     # -- intents --------------------------------------------------------------------------
 
     def open_intent(self, intent: Intent) -> None:
-        with self._transaction(write=True):
+        with self._write_ahead():
             self._journal_open(
                 INTENTS,
                 intent.intent_id,
@@ -238,7 +238,8 @@ class SqlStateStore(TaskCallJournal, ABC):
 
     def hold_intent(self, intent_id: str, *, until: datetime) -> Intent:
         """Keep an open intent from being concluded "not created" before `until`."""
-        with self._transaction(write=True):
+        # Flushed like the intent itself: a lost hold could let a push be sent again.
+        with self._write_ahead():
             rows = self._run(
                 "SELECT doc FROM pushctl_intents WHERE intent_id = ? AND outcome IS NULL",
                 (intent_id,),

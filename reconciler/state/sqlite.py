@@ -4,6 +4,12 @@ Writers take the database's write lock up front (BEGIN IMMEDIATE), so a lock row
 only after checking, in the same transaction, that no other run holds the app. A lock whose
 lease expired, or whose process died on this host, is taken over; any other stays until
 `pushctl force-unlock`.
+
+Durability (docs/reliability.md): every commit is in the WAL file when it returns, so a killed
+pushctl loses none. Write-ahead records (push intents, their holds, stop/recall/cancel calls)
+are also flushed to the disk before their request leaves (`synchronous = FULL` for their
+commit); other commits are flushed with the next of them or at a checkpoint (`NORMAL`), so
+a power cut can lose only what a kill right after the last write-ahead record would have.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds a statement waits for another process's write transaction before failing.
 BUSY_TIMEOUT = 10.0
+#: `synchronous` of write-ahead records' commits, and of every other commit.
+FLUSHED = "FULL"
+UNFLUSHED = "NORMAL"
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushctl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -90,8 +99,9 @@ class SqliteStateStore(SqlStateStore):
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: an intent is on disk, not only in the WAL buffer, when open_intent returns.
-            conn.execute("PRAGMA synchronous=FULL")
+            # NORMAL: a commit is written to the WAL (a kill loses nothing) but not flushed;
+            # `_write_ahead` flushes the records that keep a call from being sent twice.
+            conn.execute(f"PRAGMA synchronous={UNFLUSHED}")
         except (OSError, sqlite3.Error) as exc:
             raise StateError(
                 f"cannot open the state file {path}: {exc}",
@@ -112,6 +122,21 @@ class SqliteStateStore(SqlStateStore):
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _write_ahead(self) -> Iterator[None]:
+        """A write transaction flushed to the disk at its commit, with every commit before it.
+
+        One flush a call, not one a commit: the flush of the WAL also carries the unflushed
+        commits ahead of it.
+        """
+        with self._mutex:
+            self._conn.execute(f"PRAGMA synchronous={FLUSHED}")
+            try:
+                with self._transaction(write=True):
+                    yield
+            finally:
+                self._conn.execute(f"PRAGMA synchronous={UNFLUSHED}")
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:

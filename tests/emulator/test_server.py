@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from reconciler.emulator import EmulatorCore, ManualClock
+from reconciler.emulator import server as server_module
 from reconciler.emulator.server import is_loopback_host, running_server
 
 from .conftest import ANDROID, START, notify, signed_headers
@@ -88,3 +95,39 @@ def test_a_non_loopback_host_is_served_with_the_admin_token_required() -> None:
             authorized = {"Authorization": "Bearer t0ken"}
             ledger = client.get("/_emulator/ledger", headers=authorized).json()["ledger"]
             assert [entry["ret_code"] for entry in ledger] == [0]
+
+
+@contextmanager
+def served_connection(core: EmulatorCore) -> Iterator[tuple[uvicorn.Server, httpx.Client]]:
+    """The uvicorn server behind `running_server`, and a client with one call answered."""
+    sock = server_module._bind("127.0.0.1", 0)
+    server = server_module._server(core, None)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=server_module._base_url(sock)) as client:
+            assert client.get("/_emulator/clock").status_code == 200
+            yield server, client
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+def test_answers_are_sent_at_once_not_after_a_delayed_ack() -> None:
+    # Without TCP_NODELAY on the accepted socket, an answer written in two parts waits for
+    # the client's delayed ACK of the first: 40 ms a call on Linux loopback.
+    with served_connection(EmulatorCore()) as (server, _client):
+        (connection,) = server.server_state.connections
+        sock = connection.transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop is not built for Windows")
+def test_the_emulator_is_served_by_httptools_on_uvloop() -> None:
+    import uvloop
+
+    with served_connection(EmulatorCore()) as (server, _client):
+        (connection,) = server.server_state.connections
+        assert type(connection).__name__ == "HttpToolsProtocol"
+        assert isinstance(connection.loop, uvloop.Loop)

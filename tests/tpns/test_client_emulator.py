@@ -7,9 +7,13 @@ emulator's skew window and pacing waits move emulated time instead of wall time.
 from __future__ import annotations
 
 import base64
+import importlib.abc
 import logging
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -256,6 +260,35 @@ async def test_over_loopback_http(emulated: Emulated) -> None:
                 await tpns.push_app(tag_push("second"))
     assert task.push_id == result.push_id
     assert len(emulated.pushes_received()) == 2
+
+
+class ImportSearches(importlib.abc.MetaPathFinder):
+    """Notes every module the import system is asked to find (it finds none itself)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        self.names.append(fullname)
+        return None
+
+
+async def test_a_call_over_loopback_searches_for_no_module(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpcore imports sniffio inside every request; without it installed, each call searched
+    # every folder of sys.path again (about 0.3 ms of CPU a call).
+    with running_server(emulated.core, host="127.0.0.1", port=0) as base_url:
+        async with emulated.client(base_url=base_url, asgi=False) as tpns:
+            result = await tpns.push_app(tag_push())  # the first call may import lazily
+            searches = ImportSearches()
+            monkeypatch.setattr(sys, "meta_path", [searches, *sys.meta_path])
+            for _ in range(3):
+                await tpns.get_push_record(result.push_id)
+            await tpns.stop_push_msg(result.push_id)
+    assert searches.names == []
 
 
 @pytest.mark.parametrize("auth", ["signature", "basic"])
