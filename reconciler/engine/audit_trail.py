@@ -76,10 +76,11 @@ class AuditTrail:
         what = self._what(change, request)
         self._record("outcome", what, Result(ret_code=ret_code, err_msg=err_msg))
 
-    def call_intent(self, call: TaskCall) -> None:
-        """The intent record of a stop, revoke or cancel, written with its state record."""
+    def call_intent(self, call: TaskCall) -> AuditEntry:
+        """The intent record of a stop, revoke or cancel, for the store to append as it records
+        the call."""
         request = {"path": call.path, "body": {"pushId": call.push_id}, "call_id": call.call_id}
-        self._record("intent", self._call_what(call, request), None)
+        return self._entry("intent", self._call_what(call, request), None)
 
     def call_outcome(
         self, call: TaskCall, *, ret_code: int, err_msg: str, resolved_by: str | None = None

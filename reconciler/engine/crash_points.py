@@ -97,9 +97,9 @@ class CrashingStore:
         self._plan.passing("before-intent")
         self._store.open_intent(intent)
 
-    def open_call(self, call: TaskCall) -> None:
+    def open_call(self, call: TaskCall, *, record: AuditEntry) -> None:
         self._plan.passing("before-intent")
-        self._store.open_call(call)
+        self._store.open_call(call, record=record)
 
     def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:
         self._store.close_call(call_id, outcome=outcome, record=record)

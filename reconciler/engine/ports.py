@@ -70,7 +70,9 @@ class ApplyStore(Protocol):
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...
 
-    def open_call(self, call: TaskCall) -> None: ...
+    def open_call(self, call: TaskCall, *, record: AuditEntry) -> None:
+        """Record the call and append its audit intent record in one transaction."""
+        ...
 
     def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:
         """Close the call and append its audit outcome record in one transaction."""

@@ -87,9 +87,8 @@ class TaskCallSender:
             # Called by the client right before the request leaves; once, whatever the retries.
             if opened:
                 return
-            self.store.open_call(call)
+            self.store.open_call(call, record=self.audit.call_intent(call))
             opened.append(call)
-            self.audit.call_intent(call)
             log.info("%s: call %s recorded; POST %s", change.address, call.call_id, path)
 
         try:

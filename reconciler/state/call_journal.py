@@ -92,8 +92,9 @@ class TaskCallJournal(WriteAheadJournal):
     @abstractmethod
     def _append_audit(self, record: AuditEntry) -> StoredAuditRecord: ...
 
-    def open_call(self, call: TaskCall) -> None:
-        """Record a stop, recall or cancel about to leave; on the disk when this returns."""
+    def open_call(self, call: TaskCall, *, record: AuditEntry) -> None:
+        """Record a stop, recall or cancel about to leave and append its audit intent record,
+        in one transaction; on the disk when this returns."""
         with self._write_ahead():
             self._journal_open(
                 TASK_CALLS,
@@ -102,6 +103,7 @@ class TaskCallJournal(WriteAheadJournal):
                 address=call.address,
                 doc=call.model_dump_json(),
             )
+            self._append_audit(record)
 
     def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:
         """Close an open call and append its audit outcome record, in one transaction."""

@@ -77,8 +77,9 @@ class StateStore(Protocol):
 
     def open_intents(self, app: str | None = None) -> list[Intent]: ...
 
-    def open_call(self, call: TaskCall) -> None:
-        """Record a stop, recall or cancel about to leave; durable when this returns."""
+    def open_call(self, call: TaskCall, *, record: AuditEntry) -> None:
+        """Record a stop, recall or cancel about to leave with its audit intent record, in one
+        transaction; durable when this returns."""
         ...
 
     def close_call(self, call_id: str, *, outcome: str, record: AuditEntry) -> None:

@@ -14,6 +14,8 @@ from reconciler.errors import StateError
 from reconciler.records import TaskCall
 from reconciler.state import StateStore, open_store
 
+from .test_task_calls_store import open_call
+
 ADDRESS = "shop-android/bf-teaser"
 STOP = "/v3/push/stop_push_msg"
 
@@ -26,18 +28,17 @@ def state_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def left_open(state_path: Path) -> StateStore:
     store = open_store(f"sqlite:{state_path}", base_dir=state_path.parent)
-    store.open_call(
-        TaskCall(
-            call_id="run-1:bf-teaser:stop",
-            run_id="run-1",
-            address=ADDRESS,
-            app="shop-android",
-            action="stop",
-            path=STOP,
-            push_id="3895624686",
-            created_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
-        )
+    task_call = TaskCall(
+        call_id="run-1:bf-teaser:stop",
+        run_id="run-1",
+        address=ADDRESS,
+        app="shop-android",
+        action="stop",
+        path=STOP,
+        push_id="3895624686",
+        created_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
     )
+    open_call(store, task_call)
     return store
 
 
@@ -65,8 +66,8 @@ def test_resolve_closes_the_call_with_an_outcome_record(
     assert left_open.open_calls() == []
     [(_, outcome)] = left_open.task_calls()
     assert outcome == f"{verdict} (by hand)"
-    [record] = left_open.audit_records(address=ADDRESS)
-    assert record.entry.kind == "outcome"
+    [opened, record] = left_open.audit_records(address=ADDRESS)
+    assert (opened.entry.kind, record.entry.kind) == ("intent", "outcome")
     assert record.entry.what.request == {
         "path": STOP,
         "call_id": "run-1:bf-teaser:stop",

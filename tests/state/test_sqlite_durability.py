@@ -22,7 +22,7 @@ from reconciler.records import Intent, TaskBinding
 from reconciler.state import LockHolder
 from reconciler.state.sqlite import SqliteStateStore
 
-from .test_task_calls_store import call, outcome
+from .test_task_calls_store import call, open_call, outcome
 
 WHEN = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LEVELS = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
@@ -80,13 +80,13 @@ def test_write_ahead_records_are_flushed_as_they_commit(store: SqliteStateStore)
     assert commit_levels(store, lambda: store.hold_intent(intent().intent_id, until=until)) == [
         "FULL"
     ]
-    assert commit_levels(store, lambda: store.open_call(call("run-1:stop"))) == ["FULL"]
+    assert commit_levels(store, lambda: open_call(store, call("run-1:stop"))) == ["FULL"]
 
 
 def test_other_commits_wait_for_the_next_flush(store: SqliteStateStore) -> None:
     # Each was flushed by itself before: five flushes a stop instead of one.
     task_call = call("run-1:stop")
-    store.open_call(task_call)
+    open_call(store, task_call)
     store.open_intent(intent())
     holder = LockHolder.new(user="ci", host="runner", run_id="run-1", commit=None, now=WHEN)
     with store.acquire(["shop-android"], holder, timeout=1.0) as lease:
@@ -105,9 +105,9 @@ def test_other_commits_wait_for_the_next_flush(store: SqliteStateStore) -> None:
 def test_a_failed_write_ahead_record_leaves_the_connection_unflushed(
     store: SqliteStateStore,
 ) -> None:
-    store.open_call(call("run-1:stop"))
+    open_call(store, call("run-1:stop"))
     with pytest.raises(Exception, match="already recorded"):
-        store.open_call(call("run-1:stop"))
+        open_call(store, call("run-1:stop"))
     assert commit_levels(store, lambda: store.put_binding(binding())) == ["NORMAL"]
 
 
@@ -116,13 +116,16 @@ import os, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
 from reconciler.records import TaskBinding, TaskCall
+from reconciler.state import AuditEntry, What, Where, Who, Why
 from reconciler.state.sqlite import SqliteStateStore
 
 store = SqliteStateStore(Path(sys.argv[1]))
 when = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+intent = AuditEntry(kind="intent", run_id="run-1", who=Who(user="ci"), where=Where(host="h"),
+    why=Why(), what=What(action="stop", address="shop-android/a", push_id="1"), when=when)
 store.open_call(TaskCall(call_id="run-1:stop", run_id="run-1", address="shop-android/a",
     app="shop-android", action="stop", path="/v3/push/stop_push_msg", push_id="1",
-    created_at=when))
+    created_at=when), record=intent)
 for n in range(20):
     store.put_binding(TaskBinding(address=f"shop-android/t{n}", app="shop-android",
         push_id=str(n), created_by_pushctl=False))
