@@ -14,9 +14,8 @@ from reconciler.render.ansi import Tint, paint
 from reconciler.render.preview import preview_text_sections
 from reconciler.render.values import (
     clean_text,
-    displayed_diff,
+    displayed_diff_texts,
     format_call,
-    format_diff_entry,
 )
 
 _DETAIL = " " * 6
@@ -93,11 +92,9 @@ def _indented(text: str, *tints: Tint, color: bool) -> str:
 
 def _diff_lines(change: Change, *, color: bool) -> list[str]:
     lines = []
-    for entry in displayed_diff(change):
-        symbol, text = format_diff_entry(entry)
-        if color:
-            symbol = paint(symbol, _DIFF_TINTS[symbol], color=color)
-        lines.append(f"{_DETAIL}{symbol} {text}")
+    for symbol, text in displayed_diff_texts(change):
+        shown = paint(symbol, _DIFF_TINTS[symbol], color=color) if color else symbol
+        lines.append(f"{_DETAIL}{shown} {text}")
     return lines
 
 

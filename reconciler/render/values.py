@@ -103,10 +103,30 @@ def displayed_diff(change: Change) -> Sequence[DiffLine | DiffEntry]:
     The planner computes diffs only for tasks that differ; a create has nothing to differ
     from, yet a reviewer still needs to read what will be sent.
     """
-    if change.before is not None or not change.after:
+    content = _new_content(change)
+    if content is None:
         return change.diff
-    content = change.after.get("push") or change.after
     return [DiffLine("add", path, None, value) for path, value in _leaves(content)]
+
+
+def displayed_diff_texts(change: Change) -> Iterator[tuple[str, str]]:
+    """`format_diff_entry` of each line of `displayed_diff`, without an entry object for each
+    field of a new push (the lines of 10,000 adopt changes are most of a large text plan)."""
+    content = _new_content(change)
+    if content is None:
+        for entry in change.diff:
+            yield format_diff_entry(entry)
+        return
+    for path, value in _leaves(content):
+        yield "+", f"{clean_text(path)}: {format_value(value)}"
+
+
+def _new_content(change: Change) -> Mapping[str, Any] | None:
+    """What a change with nothing before it will hold: every field of it is an addition."""
+    if change.before is not None or not change.after:
+        return None
+    content: Mapping[str, Any] = change.after.get("push") or change.after
+    return content
 
 
 def _leaves(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
