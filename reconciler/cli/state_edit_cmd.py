@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -20,6 +21,9 @@ from reconciler.engine.audit_trail import AuditTrail
 from reconciler.errors import AuditError, StateError
 from reconciler.records import Intent, TaskBinding
 from reconciler.state import LockHolder, StateStore, What, open_store
+
+#: An open intent or task call.
+Open = TypeVar("Open")
 
 
 @contextmanager
@@ -123,12 +127,11 @@ def state_resolve(
         resolve_calls(ctx, address, done=done)
         return
     with open_state(ctx) as store:
-        intents = [i for i in store.open_intents() if i.address == address]
-        if not intents:
-            raise StateError(
-                f"no open intent for {address}",
-                hint="`pushctl state list` shows how many intents are open",
-            )
+        intents = _required(
+            [i for i in store.open_intents() if i.address == address],
+            f"no open intent for {address}",
+            hint="`pushctl state list` shows how many intents are open",
+        )
         with app_locked(store, intents[0].app) as (run_id, _):
             for intent in intents:
                 settle(store, intent, push_id)
@@ -141,12 +144,11 @@ def resolve_calls(ctx: click.Context, address: str, *, done: bool) -> None:
     """Close the open stops, recalls and cancels of ADDRESS, each with its outcome record."""
     verdict = "done (by hand)" if done else "not done (by hand)"
     with open_state(ctx) as store:
-        calls = [c for c in store.open_calls() if c.address == address]
-        if not calls:
-            raise StateError(
-                f"no open stop, recall or cancel for {address}",
-                hint="`pushctl plan` warns call.open for each one left open",
-            )
+        calls = _required(
+            [c for c in store.open_calls() if c.address == address],
+            f"no open stop, recall or cancel for {address}",
+            hint="`pushctl plan` warns call.open for each one left open",
+        )
         with app_locked(store, calls[0].app) as (run_id, _):
             origin = provenance()
             trail = AuditTrail(
@@ -162,6 +164,13 @@ def resolve_calls(ctx: click.Context, address: str, *, done: bool) -> None:
                 )
                 store.close_call(call.call_id, outcome=verdict, record=record)
     click.echo(f"Resolved {len(calls)} open call(s) of {address}: {verdict}.")
+
+
+def _required(found: list[Open], message: str, *, hint: str) -> list[Open]:
+    """The open records of an address; none is an error naming where to look."""
+    if not found:
+        raise StateError(message, hint=hint)
+    return found
 
 
 def settle(store: StateStore, intent: Intent, push_id: str | None) -> None:

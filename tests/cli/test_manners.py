@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -127,23 +128,32 @@ HEAVY_OURS = ("reconciler.engine", "reconciler.state", "reconciler.tpns", "recon
 
 
 def imported_after(args: list[str], cwd: Path) -> set[str]:
-    """The modules a fresh interpreter holds after running `pushctl ARGS` (a None entry in
-    sys.modules marks a module absent, so it is left out)."""
-    script = (
-        "import json, sys\n"
+    """The modules a fresh interpreter holds after running `pushctl ARGS`."""
+    return modules_after(
         "from reconciler.cli.main import cli\n"
-        f"cli.main(args={args!r}, prog_name='pushctl', standalone_mode=False)\n"
-        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))\n"
+        f"cli.main(args={args!r}, prog_name='pushctl', standalone_mode=False)\n",
+        cwd,
     )
+
+
+def modules_after(code: str, cwd: Path) -> set[str]:
+    """The modules a fresh interpreter holds after running `code` (a None entry in sys.modules
+    marks a module absent, so it is left out)."""
+    listing = "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))\n"
+    return set(fresh_json(code + listing, cwd))
+
+
+def fresh_json(code: str, cwd: Path) -> Any:
+    """The JSON that `code`, run by a fresh interpreter, prints last (json and sys imported)."""
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", f"import json, sys\n{code}"],
         cwd=cwd,
         env=_env(),
         capture_output=True,
         text=True,
         check=True,
     )
-    return set(json.loads(result.stdout.splitlines()[-1]))
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["version"]], ids=" ".join)
@@ -193,21 +203,27 @@ def test_unknown_app_points_at_metadata_app(project: Path, command: str) -> None
 def test_the_http_client_loads_without_its_command_line_tool(tmp_path: Path) -> None:
     # httpx imports its own CLI (rich, pygments) unless that import fails; plan and apply
     # never run it, and it is a quarter of httpx's import time.
-    script = (
-        "import json, sys\n"
-        "import reconciler.cli.main\n"
-        "import httpx\n"
-        "httpx.Client().close()\n"
-        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    modules = set(json.loads(result.stdout.splitlines()[-1]))
+    code = "import reconciler.cli.main\nimport httpx\nhttpx.Client().close()\n"
+    modules = modules_after(code, tmp_path)
     assert "httpx" in modules
     assert not modules & {"rich", "pygments", "httpx._main"}
+
+
+def test_declaring_the_models_builds_no_validator(tmp_path: Path) -> None:
+    # A model builds its validator on first use, so a command pays only for the models it uses
+    # (a plan never builds the audit log's; adopted tasks never build `spec.push`'s).
+    code = (
+        "import reconciler.records, reconciler.domain.plan, reconciler.state.audit\n"
+        "import reconciler.domain.manifest.models, reconciler.domain.manifest.push_models\n"
+        "from pydantic import BaseModel\n"
+        "def every(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from every(sub)\n"
+        "ours = {c for c in every(BaseModel) if c.__module__.startswith('reconciler.')}\n"
+        "built = sorted(c.__name__ for c in ours if c.__pydantic_complete__)\n"
+        "print(json.dumps([len(ours), built]))\n"
+    )
+    declared, built = fresh_json(code, tmp_path)
+    assert declared > 40
+    assert built == []

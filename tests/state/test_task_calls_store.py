@@ -13,6 +13,7 @@ from reconciler.errors import StateError
 from reconciler.records import TaskCall
 from reconciler.state import AuditEntry, StateStore, What, Where, Who, Why, open_store
 from reconciler.state import Result as AuditResult
+from reconciler.state.audit import AuditKind
 
 WHEN = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 STOP = "/v3/push/stop_push_msg"
@@ -32,8 +33,16 @@ def call(call_id: str, *, address: str = "shop-android/bf-teaser", minute: int =
 
 
 def intent(task_call: TaskCall) -> AuditEntry:
+    return _audit_record(task_call, "intent", None)
+
+
+def outcome(task_call: TaskCall, message: str = "") -> AuditEntry:
+    return _audit_record(task_call, "outcome", AuditResult(ret_code=0, err_msg=message))
+
+
+def _audit_record(task_call: TaskCall, kind: AuditKind, result: AuditResult | None) -> AuditEntry:
     return AuditEntry(
-        kind="intent",
+        kind=kind,
         run_id=task_call.run_id,
         who=Who(user="ci"),
         where=Where(host="runner"),
@@ -45,29 +54,12 @@ def intent(task_call: TaskCall) -> AuditEntry:
             request={"path": task_call.path, "call_id": task_call.call_id},
         ),
         when=WHEN,
+        result=result,
     )
 
 
 def open_call(store: StateStore, task_call: TaskCall) -> None:
     store.open_call(task_call, record=intent(task_call))
-
-
-def outcome(task_call: TaskCall, message: str = "") -> AuditEntry:
-    return AuditEntry(
-        kind="outcome",
-        run_id=task_call.run_id,
-        who=Who(user="ci"),
-        where=Where(host="runner"),
-        why=Why(),
-        what=What(
-            action=task_call.action,
-            address=task_call.address,
-            push_id=task_call.push_id,
-            request={"path": task_call.path, "call_id": task_call.call_id},
-        ),
-        when=WHEN,
-        result=AuditResult(ret_code=0, err_msg=message),
-    )
 
 
 def test_open_calls_survive_reopening_and_filter_by_app(open_state: Any) -> None:
